@@ -1,0 +1,78 @@
+/**
+ * The programmatic API decorated as `fastify.broadcastt`: in-process code publishes and queries through
+ * the same hub as the WebSocket and REST sides.
+ */
+import type { AppStore, App } from './apps/app-store.js'
+import { EventTooLargeError, InvalidEventError, UnknownAppError } from './errors.js'
+import type { HubEvents } from './hub/events.js'
+import type { Hub } from './hub/hub.js'
+import { publishEvent, triggerProblem } from './hub/trigger.js'
+
+export interface TriggerInput {
+  appId: string
+  channels: readonly string[]
+  /** Event name. */
+  name: string
+  /** A string is delivered as is; any other JSON value is serialized. */
+  data: unknown
+  /** This connection does not receive the event. */
+  socketId?: string
+}
+
+export interface ChannelInfo {
+  subscriptionCount: number
+}
+
+export interface ChannelState extends ChannelInfo {
+  occupied: boolean
+}
+
+export interface BroadcasttApi {
+  /** Publishes an event to channels; rejects with a coded error (400/404/413) when the event is refused. */
+  trigger (event: TriggerInput): Promise<void>
+  /** Occupied channels of an app, optionally only those whose name starts with `prefix`. */
+  channels (appId: string, options?: { prefix?: string }): Promise<Record<string, ChannelInfo>>
+  /** The state of one channel. */
+  channel (appId: string, name: string): Promise<ChannelState>
+  /** Listens to what happens in the hub. */
+  on<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
+  off<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
+}
+
+export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
+  const appOf = (appId: string): App => {
+    const app = apps.byId(appId)
+    if (app === undefined) throw new UnknownAppError(appId)
+    return app
+  }
+  const api: BroadcasttApi = {
+    async trigger (event) {
+      const app = appOf(event.appId)
+      const problem = triggerProblem(app, event)
+      if (problem !== undefined) {
+        throw problem.status === 413 ? new EventTooLargeError(problem.message) : new InvalidEventError(problem.message)
+      }
+      await publishEvent(hub, app, event)
+    },
+    async channels (appId, options = {}) {
+      const app = appOf(appId)
+      const out: Record<string, ChannelInfo> = {}
+      for (const [name, counts] of await hub.adapter.channels(app.id, options.prefix)) out[name] = counts
+      return out
+    },
+    async channel (appId, name) {
+      const app = appOf(appId)
+      const counts = await hub.adapter.channel(app.id, name)
+      return { occupied: counts.subscriptionCount > 0, ...counts }
+    },
+    on (event, listener) {
+      hub.events.on(event, listener as never)
+      return api
+    },
+    off (event, listener) {
+      hub.events.off(event, listener as never)
+      return api
+    }
+  }
+  return api
+}

@@ -1,0 +1,66 @@
+/**
+ * One client connection. Small by design: a few fields and a Set of channel names; no closures, no timers
+ * of its own (liveness is swept by `Heartbeat`), and a bounded send buffer.
+ */
+import type { WebSocket } from 'ws'
+import type { App } from '../apps/app-store.js'
+import type { Dialect } from '../protocol/dialect.js'
+import { encodeFrame } from '../protocol/codec.js'
+import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+
+/** ws send options shared by every send: text frames, never compressed. */
+const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
+
+export class Connection {
+  /** Channels this connection is subscribed to. */
+  readonly channels = new Set<string>()
+  /** Time (heartbeat clock) of the last inbound frame, ping or pong. */
+  lastSeen = 0
+  /** Time a ping was sent that no frame answered yet; -1 when none is pending. */
+  pingedAt = -1
+  open = true
+
+  constructor (
+    readonly socket: WebSocket,
+    readonly app: App,
+    readonly dialect: Dialect,
+    readonly socketId: string,
+    /** Unsent bytes allowed before the connection is closed as a slow consumer. */
+    readonly maxBufferedBytes: number
+  ) {}
+
+  /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
+  send (frame: string | Buffer): void {
+    if (!this.open) return
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
+      return
+    }
+    this.socket.send(frame, TEXT)
+  }
+
+  /** Sends a protocol event of this connection's dialect. */
+  sendEvent (event: string, data: unknown, channel?: string): void {
+    this.send(encodeFrame(event, data, channel))
+  }
+
+  /** Sends an `error` event; closes the connection too when the error is a closing one. */
+  error (spec: WireErrorSpec, message: string = spec.reason): void {
+    if (!this.open) return
+    this.sendEvent(this.dialect.error, { code: spec.code, message })
+    if (spec.closes) this.close(spec, message)
+  }
+
+  /** Closes with the error's code and a short reason; the hub cleans up on the socket's `close` event. */
+  close (spec: WireErrorSpec, message: string = spec.reason): void {
+    if (!this.open) return
+    this.open = false
+    this.socket.close(spec.code ?? undefined, closeReason(message))
+  }
+}
+
+/** Refuses a socket that never became a connection: an `error` event in its dialect, then the close frame. */
+export function refuseSocket (socket: WebSocket, dialect: Dialect, spec: WireErrorSpec, message: string): void {
+  socket.send(encodeFrame(dialect.error, { code: spec.code, message }), TEXT)
+  socket.close(spec.code ?? undefined, closeReason(message))
+}

@@ -1,0 +1,62 @@
+/**
+ * fastify-broadcastt: `fastify.register(broadcastt, options)`. Wiring only — the protocol, hub, adapters
+ * and routes live in their own modules.
+ */
+import fp from 'fastify-plugin'
+import websocket from '@fastify/websocket'
+import type { FastifyInstance } from 'fastify'
+import { createApi, type BroadcasttApi } from './api.js'
+import { StaticAppStore } from './apps/app-store.js'
+import { MemoryAdapter } from './adapters/memory.js'
+import { Heartbeat, systemClock } from './hub/heartbeat.js'
+import { Hub } from './hub/hub.js'
+import { resolveOptions, type BroadcasttOptions } from './options.js'
+import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    broadcastt: BroadcasttApi
+  }
+}
+
+/** How long shutdown waits for clients to answer the 4200 close before cutting them off. */
+const DRAIN_GRACE_MS = 2000
+
+async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
+  const options = resolveOptions(input)
+  const apps = new StaticAppStore(options.apps)
+  const hub = new Hub(new MemoryAdapter())
+  await hub.start()
+  const heartbeat = new Heartbeat(input.clock ?? systemClock, options.activityTimeout * 1000,
+    options.pongTimeout * 1000, () => hub.connections())
+  const ctx: WsContext = { hub, heartbeat, apps, options, log: fastify.log, draining: false }
+
+  if (!fastify.hasDecorator('websocketServer')) {
+    const maxPayload = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
+    await fastify.register(websocket, {
+      options: { maxPayload, perMessageDeflate: false, clientTracking: false },
+      // Protocol errors (e.g. an oversized frame) close the socket themselves; they are not server errors.
+      errorHandler: (error, socket) => {
+        fastify.log.debug({ err: error }, 'websocket error')
+        socket.terminate()
+      },
+      preClose: async () => { await drainConnections(ctx, DRAIN_GRACE_MS) }
+    })
+  } else {
+    fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
+  }
+  await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
+
+  fastify.decorate('broadcastt', createApi(hub, apps))
+  heartbeat.start()
+  fastify.addHook('onClose', async () => {
+    heartbeat.stop()
+    await hub.adapter.close()
+  })
+}
+
+export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
+export { broadcastt }
+export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState } from './api.js'
+export type { HubEvents } from './hub/events.js'

@@ -1,0 +1,145 @@
+/**
+ * The plugin's options: one TypeBox schema, one frozen defaults table, validated at register time.
+ * A bad option throws one coded error naming the path (`options.apps[0].secret: Expected string`).
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
+import { InvalidOptionsError } from './errors.js'
+
+/** Per-app limits (PROTOCOL.md §12) and their defaults. */
+export const LIMIT_DEFAULTS = Object.freeze({
+  /** Connections of the app on this server; 0 = unlimited. */
+  maxConnections: 0,
+  /** Client events a connection may send per second. */
+  clientEventsPerSecond: 10,
+  /** Backend (REST and programmatic) events per second; 0 = unlimited. */
+  backendEventsPerSecond: 0,
+  /** Channels one triggered event may name. */
+  channelsPerTrigger: 100,
+  /** Events in one batch trigger. */
+  eventsPerBatch: 10,
+  /** Bytes of one event's `data`. */
+  eventDataBytes: 10 * 1024,
+  /** Characters of an event or channel name. */
+  nameLength: 200,
+  /** Members of one presence channel. */
+  presenceMembers: 100,
+  /** Bytes of one presence member's `user_info`. */
+  presenceMemberBytes: 1024,
+  /** Channels one connection may be subscribed to. */
+  channelsPerConnection: 1000,
+  /** Bytes of one inbound WebSocket frame: the event data limit plus 2 KB of envelope. */
+  frameBytes: 12 * 1024,
+  /** Seconds a cache channel keeps its last event. */
+  cacheTtlSeconds: 30 * 60
+})
+
+const count = (description: string, fallback: number) =>
+  Type.Integer({ minimum: 0, default: fallback, description })
+
+export const LimitsSchema = Type.Object({
+  maxConnections: count('Connections of the app on this server; 0 = unlimited', LIMIT_DEFAULTS.maxConnections),
+  clientEventsPerSecond: count('Client events per connection per second', LIMIT_DEFAULTS.clientEventsPerSecond),
+  backendEventsPerSecond: count('Backend events per second; 0 = unlimited', LIMIT_DEFAULTS.backendEventsPerSecond),
+  channelsPerTrigger: count('Channels one event may name', LIMIT_DEFAULTS.channelsPerTrigger),
+  eventsPerBatch: count('Events in one batch', LIMIT_DEFAULTS.eventsPerBatch),
+  eventDataBytes: count('Bytes of event data', LIMIT_DEFAULTS.eventDataBytes),
+  nameLength: count('Characters of event and channel names', LIMIT_DEFAULTS.nameLength),
+  presenceMembers: count('Members per presence channel', LIMIT_DEFAULTS.presenceMembers),
+  presenceMemberBytes: count('Bytes of a presence member\'s user_info', LIMIT_DEFAULTS.presenceMemberBytes),
+  channelsPerConnection: count('Channels per connection', LIMIT_DEFAULTS.channelsPerConnection),
+  frameBytes: count('Bytes of an inbound WebSocket frame', LIMIT_DEFAULTS.frameBytes),
+  cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds)
+}, { additionalProperties: false, default: {} })
+
+export const AppSchema = Type.Object({
+  id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_\\-.]+$', description: 'App id, used in REST paths' }),
+  key: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_\\-.]+$', description: 'Public key, used by clients' }),
+  secret: Type.String({ minLength: 1, description: 'Secret for signatures; never sent to clients' }),
+  name: Type.Optional(Type.String()),
+  enabled: Type.Boolean({ default: true }),
+  clientEvents: Type.Boolean({ default: false, description: 'Allow client- events on private and presence channels' }),
+  dialects: Type.Array(Type.Union(DIALECT_NAMES.map((d) => Type.Literal(d))), {
+    minItems: 1, uniqueItems: true, default: [...DIALECT_NAMES]
+  }),
+  allowedOrigins: Type.Optional(Type.Array(Type.String(), { description: 'Origins allowed to connect; all when absent' })),
+  limits: LimitsSchema
+}, { additionalProperties: false })
+
+export const OptionsSchema = Type.Object({
+  apps: Type.Array(AppSchema, { description: 'The apps this server serves' }),
+  prefix: Type.String({ default: '', pattern: '^(/[^/?#]+)*$', description: 'Path prefix of every route' }),
+  activityTimeout: Type.Integer({
+    minimum: 1, default: 120, description: 'Seconds without activity before the server pings (sent to clients)'
+  }),
+  pongTimeout: Type.Integer({ minimum: 1, default: 30, description: 'Seconds to wait for a pong before closing 4201' }),
+  maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Connections on this server; 0 = unlimited' }),
+  maxBufferedBytes: Type.Integer({
+    minimum: 1024, default: 4 * 1024 * 1024, description: 'Unsent bytes a connection may hold before it is closed 4100'
+  })
+}, { additionalProperties: false })
+
+export type AppConfig = Static<typeof AppSchema>
+export type AppLimits = Static<typeof LimitsSchema>
+export type ResolvedOptions = Static<typeof OptionsSchema>
+
+/** What `fastify.register(broadcastt, options)` accepts: every defaulted field may be left out. */
+export interface BroadcasttOptions {
+  apps: AppInput[]
+  prefix?: string
+  activityTimeout?: number
+  pongTimeout?: number
+  maxConnections?: number
+  maxBufferedBytes?: number
+  /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
+  clock?: Clock
+}
+
+export interface AppInput {
+  id: string
+  key: string
+  secret: string
+  name?: string
+  enabled?: boolean
+  clientEvents?: boolean
+  dialects?: DialectName[]
+  allowedOrigins?: string[]
+  limits?: Partial<AppLimits>
+}
+
+export interface Clock {
+  now(): number
+  setInterval(fn: () => void, ms: number): unknown
+  clearInterval(timer: never): void
+}
+
+/** `/apps/0/secret` → `apps[0].secret` */
+function dottedPath (pointer: string): string {
+  return pointer.split('/').slice(1).reduce((out, part) =>
+    /^\d+$/.test(part) ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`, '')
+}
+
+/**
+ * Fills defaults and validates; throws `InvalidOptionsError` naming the first bad path. `root` names the
+ * object in messages (`options` for the plugin, the config file's name for the CLI).
+ */
+export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
+  const { clock: _clock, ...rest } = (input ?? {}) as Record<string, unknown>
+  const value = Value.Default(OptionsSchema, Value.Clone(rest))
+  const first = Value.Errors(OptionsSchema, value).First()
+  if (first !== undefined) {
+    const path = dottedPath(first.path)
+    const what = first.message === 'Expected required property' ? 'required' : first.message
+    throw new InvalidOptionsError(`${root}${path === '' ? '' : '.' + path}: ${what}`)
+  }
+  const resolved = value as ResolvedOptions
+  for (const field of ['id', 'key'] as const) {
+    const seen = new Set<string>()
+    resolved.apps.forEach((app, i) => {
+      if (seen.has(app[field])) throw new InvalidOptionsError(`${root}.apps[${i}].${field}: duplicate "${app[field]}"`)
+      seen.add(app[field])
+    })
+  }
+  return resolved
+}

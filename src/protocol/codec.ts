@@ -1,0 +1,76 @@
+/**
+ * Encoding and decoding of frames (PROTOCOL.md §3).
+ *
+ * Server → client `data` is always a string holding JSON. Channel events carry no dialect prefix, so one
+ * serialized frame serves every subscriber — except when a backend's `data` is a string that is not JSON:
+ * `broadcastt` connections then get it JSON-encoded, `pusher` connections get it unchanged.
+ */
+import { checkInboundFrame, type InboundFrame } from './messages.js'
+
+export type Decoded =
+  | { readonly ok: true, readonly frame: InboundFrame }
+  | { readonly ok: false, readonly message: string }
+
+/** Parses one inbound text frame into the envelope; never throws. */
+export function decodeFrame (raw: string): Decoded {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return { ok: false, message: 'Invalid JSON' }
+  }
+  if (!checkInboundFrame.Check(value)) {
+    return { ok: false, message: 'A frame must be a JSON object with an "event" string' }
+  }
+  return { ok: true, frame: value }
+}
+
+/** Client `data` may be an object or a JSON string holding one; returns the object or undefined. */
+export function dataObject (data: unknown): Record<string, unknown> | undefined {
+  let value = data
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value)
+    } catch {
+      return undefined
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return value as Record<string, unknown>
+}
+
+/** A protocol frame; `data` is serialized to a string when it is not one already. */
+export function encodeFrame (event: string, data: unknown, channel?: string): string {
+  const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
+  return channel === undefined
+    ? JSON.stringify({ event, data: payload })
+    : JSON.stringify({ event, channel, data: payload })
+}
+
+export function isJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The two serializations of one channel event; the same string when `data` is valid JSON. */
+export interface ChannelFrames {
+  readonly broadcastt: string
+  readonly pusher: string
+}
+
+/**
+ * Serializes a channel event once for all subscribers. `data` that is not a string is JSON-encoded (the REST
+ * API and the programmatic API accept any JSON value); `extra` adds fields such as `user_id`.
+ */
+export function encodeChannelEvent (
+  event: string, channel: string, data: unknown, extra?: Readonly<Record<string, string>>
+): ChannelFrames {
+  const text = typeof data === 'string' ? data : JSON.stringify(data ?? {})
+  const pusher = JSON.stringify({ event, channel, data: text, ...extra })
+  if (typeof data !== 'string' || isJson(text)) return { broadcastt: pusher, pusher }
+  return { broadcastt: JSON.stringify({ event, channel, data: JSON.stringify(text), ...extra }), pusher }
+}

@@ -1,0 +1,133 @@
+/**
+ * The WebSocket endpoint: `/app/:key` and `/apps/:key`. Checks the upgrade (PROTOCOL.md §2), creates the
+ * connection and wires the socket's events to handlers shared by every socket (no per-socket closures).
+ */
+import { randomInt } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { RawData, WebSocket } from 'ws'
+import type { App, AppStore } from '../apps/app-store.js'
+import type { ResolvedOptions } from '../options.js'
+import { chooseDialect, DIALECTS, type Dialect } from '../protocol/dialect.js'
+import { WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+import { Connection, refuseSocket } from '../hub/connection.js'
+import type { Heartbeat } from '../hub/heartbeat.js'
+import type { Hub } from '../hub/hub.js'
+import { handleFrame } from '../hub/inbound.js'
+
+export interface WsContext {
+  hub: Hub
+  heartbeat: Heartbeat
+  apps: AppStore
+  options: ResolvedOptions
+  log: FastifyBaseLogger
+  /** True once the server is shutting down: new connections are refused. */
+  draining: boolean
+}
+
+const kConnection = Symbol('broadcastt.connection')
+type TrackedSocket = WebSocket & { [kConnection]?: Connection }
+
+/** `<digits>.<digits>`, random (not a counter), about 62 bits: unique in a cluster in practice. */
+function newSocketId (): string {
+  return `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`
+}
+
+interface Query { protocol?: string }
+
+/** The first check that fails for a new connection, per PROTOCOL.md §2, or the accepted app and dialect. */
+function admit (ctx: WsContext, key: string, req: FastifyRequest):
+  { ok: true, app: App, dialect: Dialect } | { ok: false, spec: WireErrorSpec, message: string, dialect: Dialect } {
+  const { protocol } = req.query as Query
+  const asked = protocol === undefined ? DIALECTS.broadcastt : DIALECTS.pusher
+  const no = (spec: WireErrorSpec, message: string = spec.reason) => ({ ok: false as const, spec, message, dialect: asked })
+  const app = ctx.apps.byKey(key)
+  if (app === undefined) return no(WireError.AppNotFound, `App key ${key.slice(0, 64)} does not exist`)
+  if (!app.enabled) return no(WireError.AppDisabled)
+  const choice = chooseDialect(protocol, app.dialects)
+  if (!choice.ok) return no(WireError[choice.error], `${WireError[choice.error].reason}: protocol=${String(protocol).slice(0, 16)}`)
+  const origin = req.headers.origin
+  if (app.allowedOrigins !== undefined && (origin === undefined || !app.allowedOrigins.includes(origin))) {
+    return no(WireError.Unauthorized, `Origin ${String(origin).slice(0, 80)} is not allowed`)
+  }
+  const appMax = app.limits.maxConnections
+  if (appMax > 0 && ctx.hub.appConnectionCount(app.id) >= appMax) return no(WireError.AppOverQuota)
+  const max = ctx.options.maxConnections
+  if (ctx.draining || (max > 0 && ctx.hub.connectionCount >= max)) return no(WireError.OverCapacity)
+  return { ok: true, app, dialect: choice.dialect }
+}
+
+/** Handlers shared by every socket of one plugin instance; `this` is the socket. */
+function socketHandlers (ctx: WsContext) {
+  return {
+    message (this: TrackedSocket, data: RawData, isBinary: boolean): void {
+      const conn = this[kConnection]
+      if (conn === undefined) return
+      ctx.heartbeat.touch(conn)
+      const bytes = data as Buffer
+      if (bytes.length > conn.app.limits.frameBytes) {
+        conn.error(WireError.FrameTooLarge, `Frame is ${bytes.length} bytes; the limit is ${conn.app.limits.frameBytes}`)
+        return
+      }
+      if (isBinary) {
+        conn.error(WireError.Generic, 'Binary frames are not supported; send JSON text frames')
+        return
+      }
+      handleFrame(ctx.hub, conn, bytes.toString())
+    },
+    alive (this: TrackedSocket): void {
+      const conn = this[kConnection]
+      if (conn !== undefined) ctx.heartbeat.touch(conn)
+    },
+    close (this: TrackedSocket): void {
+      const conn = this[kConnection]
+      if (conn === undefined) return
+      conn.open = false
+      ctx.hub.removeConnection(conn)
+    }
+  }
+}
+
+export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
+  const on = socketHandlers(ctx)
+  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
+    const { key } = req.params as { key: string }
+    const verdict = admit(ctx, key, req)
+    if (!verdict.ok) {
+      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
+      return
+    }
+    const conn = new Connection(socket, verdict.app, verdict.dialect, newSocketId(), ctx.options.maxBufferedBytes)
+    ctx.heartbeat.touch(conn)
+    socket[kConnection] = conn
+    socket.on('message', on.message)
+    socket.on('ping', on.alive)
+    socket.on('pong', on.alive)
+    socket.on('close', on.close)
+    ctx.hub.addConnection(conn)
+    conn.sendEvent(conn.dialect.connectionEstablished, {
+      socket_id: conn.socketId,
+      activity_timeout: ctx.options.activityTimeout
+    })
+  }
+  for (const path of ['/app/:key', '/apps/:key']) {
+    fastify.get(path, { websocket: true }, handler)
+  }
+}
+
+/** Sends 4200 to every connection (clients reconnect at once, to another node), then waits for them to go. */
+export async function drainConnections (ctx: WsContext, graceMs: number): Promise<void> {
+  ctx.draining = true
+  const sockets: WebSocket[] = []
+  for (const conn of ctx.hub.connections()) {
+    sockets.push(conn.socket)
+    conn.error(WireError.ReconnectNow)
+  }
+  const closed = sockets.map((socket) => socket.readyState === socket.CLOSED
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) }))
+  let timer: NodeJS.Timeout | undefined
+  const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs).unref() })
+  await Promise.race([Promise.all(closed), grace])
+  clearTimeout(timer)
+  for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate()
+}
