@@ -4,9 +4,13 @@
  */
 import type { AppStore, App } from './apps/app-store.js'
 import { EventTooLargeError, InvalidEventError, UnknownAppError } from './errors.js'
+import { cacheInfo, type CacheInfo } from './hub/cache.js'
 import type { HubEvents } from './hub/events.js'
 import type { Hub } from './hub/hub.js'
 import { publishEvent, triggerProblem } from './hub/trigger.js'
+import { userChannel } from './protocol/channel-name.js'
+
+export type { CacheInfo }
 
 export interface TriggerInput {
   appId: string
@@ -21,6 +25,15 @@ export interface TriggerInput {
 
 export interface ChannelInfo {
   subscriptionCount: number
+  /** Distinct users; presence channels only. */
+  userCount?: number
+}
+
+/** A presence channel member. */
+export interface ChannelMember {
+  id: string
+  /** The member's `user_info`; null when it sent none. */
+  info: unknown
 }
 
 export interface ChannelState extends ChannelInfo {
@@ -32,8 +45,16 @@ export interface BroadcasttApi {
   trigger (event: TriggerInput): Promise<void>
   /** Occupied channels of an app, optionally only those whose name starts with `prefix`. */
   channels (appId: string, options?: { prefix?: string }): Promise<Record<string, ChannelInfo>>
-  /** The state of one channel. */
+  /** The state of one channel (`userCount` on presence channels). */
   channel (appId: string, name: string): Promise<ChannelState>
+  /** The members of a presence channel, one per user, cluster-wide. */
+  members (appId: string, channel: string): Promise<ChannelMember[]>
+  /** The cached event of a cache channel and its seconds left, or undefined when there is none. */
+  cache (appId: string, channel: string): Promise<CacheInfo | undefined>
+  /** Publishes an event to every connection of a user that subscribed to `#server-to-user-{userId}`. */
+  sendToUser (appId: string, userId: string, name: string, data: unknown): Promise<void>
+  /** Closes every connection signed in as the user, cluster-wide, with 4009. */
+  terminateUser (appId: string, userId: string): Promise<void>
   /** Listens to what happens in the hub. */
   on<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
   off<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
@@ -64,6 +85,19 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
       const app = appOf(appId)
       const counts = await hub.adapter.channel(app.id, name)
       return { occupied: counts.subscriptionCount > 0, ...counts }
+    },
+    async members (appId, channel) {
+      const app = appOf(appId)
+      return (await hub.adapter.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
+    },
+    async cache (appId, channel) {
+      return await cacheInfo(hub, appOf(appId).id, channel)
+    },
+    async sendToUser (appId, userId, name, data) {
+      await api.trigger({ appId, channels: [userChannel(userId)], name, data })
+    },
+    async terminateUser (appId, userId) {
+      await hub.adapter.terminateUser(appOf(appId).id, userId)
     },
     on (event, listener) {
       hub.events.on(event, listener as never)

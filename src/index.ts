@@ -25,9 +25,12 @@ const DRAIN_GRACE_MS = 2000
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
   const apps = new StaticAppStore(options.apps)
-  const hub = new Hub(new MemoryAdapter())
+  const clock = input.clock ?? systemClock
+  const hub = new Hub(new MemoryAdapter({ now: () => clock.now() }), {
+    clock, onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
+  })
   await hub.start()
-  const heartbeat = new Heartbeat(input.clock ?? systemClock, options.activityTimeout * 1000,
+  const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,
     options.pongTimeout * 1000, () => hub.connections())
   const ctx: WsContext = { hub, heartbeat, apps, options, log: fastify.log, draining: false }
 
@@ -58,5 +61,5 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
-export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState } from './api.js'
+export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'

@@ -11,7 +11,7 @@ import { InvalidOptionsError } from './errors.js'
 export const LIMIT_DEFAULTS = Object.freeze({
   /** Connections of the app on this server; 0 = unlimited. */
   maxConnections: 0,
-  /** Client events a connection may send per second. */
+  /** Client events a connection may send per second; 0 = unlimited. */
   clientEventsPerSecond: 10,
   /** Backend (REST and programmatic) events per second; 0 = unlimited. */
   backendEventsPerSecond: 0,
@@ -25,7 +25,7 @@ export const LIMIT_DEFAULTS = Object.freeze({
   nameLength: 200,
   /** Members of one presence channel. */
   presenceMembers: 100,
-  /** Bytes of one presence member's `user_info`. */
+  /** Bytes of one presence member's `channel_data` (or, for a signed-in member, its serialized `user_info`). */
   presenceMemberBytes: 1024,
   /** Channels one connection may be subscribed to. */
   channelsPerConnection: 1000,
@@ -40,14 +40,14 @@ const count = (description: string, fallback: number) =>
 
 export const LimitsSchema = Type.Object({
   maxConnections: count('Connections of the app on this server; 0 = unlimited', LIMIT_DEFAULTS.maxConnections),
-  clientEventsPerSecond: count('Client events per connection per second', LIMIT_DEFAULTS.clientEventsPerSecond),
+  clientEventsPerSecond: count('Client events per connection per second; 0 = unlimited', LIMIT_DEFAULTS.clientEventsPerSecond),
   backendEventsPerSecond: count('Backend events per second; 0 = unlimited', LIMIT_DEFAULTS.backendEventsPerSecond),
   channelsPerTrigger: count('Channels one event may name', LIMIT_DEFAULTS.channelsPerTrigger),
   eventsPerBatch: count('Events in one batch', LIMIT_DEFAULTS.eventsPerBatch),
   eventDataBytes: count('Bytes of event data', LIMIT_DEFAULTS.eventDataBytes),
   nameLength: count('Characters of event and channel names', LIMIT_DEFAULTS.nameLength),
   presenceMembers: count('Members per presence channel', LIMIT_DEFAULTS.presenceMembers),
-  presenceMemberBytes: count('Bytes of a presence member\'s user_info', LIMIT_DEFAULTS.presenceMemberBytes),
+  presenceMemberBytes: count('Bytes of a presence member\'s channel_data', LIMIT_DEFAULTS.presenceMemberBytes),
   channelsPerConnection: count('Channels per connection', LIMIT_DEFAULTS.channelsPerConnection),
   frameBytes: count('Bytes of an inbound WebSocket frame', LIMIT_DEFAULTS.frameBytes),
   cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds)
@@ -64,6 +64,14 @@ export const AppSchema = Type.Object({
     minItems: 1, uniqueItems: true, default: [...DIALECT_NAMES]
   }),
   allowedOrigins: Type.Optional(Type.Array(Type.String(), { description: 'Origins allowed to connect; all when absent' })),
+  authorizedConnections: Type.Boolean({
+    default: false,
+    description: 'Close (4009) connections that neither sign in nor join a private, encrypted or presence channel in time'
+  }),
+  authorizationTimeout: Type.Integer({
+    minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
+  }),
+  watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
   limits: LimitsSchema
 }, { additionalProperties: false })
 
@@ -105,6 +113,9 @@ export interface AppInput {
   clientEvents?: boolean
   dialects?: DialectName[]
   allowedOrigins?: string[]
+  authorizedConnections?: boolean
+  authorizationTimeout?: number
+  watchlist?: boolean
   limits?: Partial<AppLimits>
 }
 

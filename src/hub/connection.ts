@@ -1,6 +1,6 @@
 /**
  * One client connection. Small by design: a few fields and a Set of channel names; no closures, no timers
- * of its own (liveness is swept by `Heartbeat`), and a bounded send buffer.
+ * of its own (liveness and the authorization deadline are swept by `Heartbeat`), and a bounded send buffer.
  */
 import type { WebSocket } from 'ws'
 import type { App } from '../apps/app-store.js'
@@ -14,10 +14,22 @@ const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
 export class Connection {
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>()
+  /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
+  presence: Map<string, string> | undefined
+  /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
+  userId: string | undefined
+  userInfo: unknown
   /** Time (heartbeat clock) of the last inbound frame, ping or pong. */
   lastSeen = 0
   /** Time a ping was sent that no frame answered yet; -1 when none is pending. */
   pingedAt = -1
+  /** Time by which the connection must sign in or join a private/presence channel; -1 when not required. */
+  authDeadline = -1
+  /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
+  clientEventTokens = 0
+  clientEventsAt = Number.NEGATIVE_INFINITY
+  /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
+  inbound: Promise<void> | undefined
   open = true
 
   constructor (

@@ -1,10 +1,12 @@
 /**
  * Liveness (PROTOCOL.md §4) for every connection with one sweeping interval: O(1) state per connection
- * (two numbers), no per-connection timers, and the interval never keeps the process alive.
+ * (two numbers), no per-connection timers, and the interval never keeps the process alive. The same sweep
+ * enforces the "authorized connections" deadline (PROTOCOL.md §8).
  */
 import type { Clock } from '../options.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
+import { checkAuthDeadline } from './users.js'
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -48,6 +50,7 @@ export class Heartbeat {
   sweep (): void {
     const now = this.now = this.clock.now()
     for (const conn of this.connections()) {
+      checkAuthDeadline(conn, now)
       if (conn.pingedAt !== -1) {
         if (now - conn.pingedAt >= this.pongMs) conn.close(WireError.PongNotReceived)
       } else if (now - conn.lastSeen >= this.activityMs) {

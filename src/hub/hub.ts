@@ -1,30 +1,55 @@
 /**
- * In-process state and rules: which connection is in which channel, per app; subscribe, unsubscribe,
- * publish and deliver. Publishing goes through the adapter, which calls `deliver` on every node.
+ * In-process state and rules: which connection is in which channel and which user, per app; subscribe,
+ * unsubscribe, publish and deliver. Publishing goes through the adapter, which calls `deliver` on every node.
+ * Presence, cache, client-event and user rules live beside this file and use these primitives.
  */
 import { EventEmitter } from 'node:events'
 import type { Adapter, LocalNode } from '../adapters/adapter.js'
+import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
+import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { HubEvents } from './events.js'
+import { leavePresence } from './presence.js'
 
 /** One app's local index. */
 class AppIndex {
   readonly connections = new Set<Connection>()
   readonly channels = new Map<string, Set<Connection>>()
+  /** Signed-in connections by user id. */
+  readonly users = new Map<string, Set<Connection>>()
+
+  get empty (): boolean { return this.connections.size === 0 && this.channels.size === 0 && this.users.size === 0 }
 }
 
 export type SubscribeOutcome = 'subscribed' | 'already' | 'limit'
 
+export interface HubOptions {
+  /** Time source of rate limits; tests pass a fake clock. */
+  clock: Pick<Clock, 'now'>
+  /** Called with errors of background work (adapter calls nobody awaits). */
+  onError?: (error: unknown) => void
+}
+
 export class Hub implements LocalNode {
   readonly events = new EventEmitter<HubEvents>()
+  readonly clock: Pick<Clock, 'now'>
   readonly #apps = new Map<string, AppIndex>()
+  readonly #onError: (error: unknown) => void
   #connectionCount = 0
 
-  constructor (readonly adapter: Adapter) {}
+  constructor (readonly adapter: Adapter, options: HubOptions) {
+    this.clock = options.clock
+    this.#onError = options.onError ?? (() => {})
+  }
 
   async start (): Promise<void> {
     await this.adapter.attach(this)
+  }
+
+  /** Runs work nobody awaits; its failure is reported, never thrown. */
+  background (work: Promise<unknown>): void {
+    work.catch(this.#onError)
   }
 
   #index (appId: string): AppIndex {
@@ -53,21 +78,29 @@ export class Hub implements LocalNode {
     this.events.emit('connection_opened', { appId: conn.app.id, socketId: conn.socketId })
   }
 
-  /** Removes a closed connection from every channel it was in. Idempotent. */
+  /** Removes a closed connection from every channel it was in, and from its user. Idempotent. */
   removeConnection (conn: Connection): void {
     const index = this.#apps.get(conn.app.id)
     if (index === undefined || !index.connections.delete(conn)) return
     this.#connectionCount--
     for (const channel of conn.channels) this.#leave(index, conn, channel)
     conn.channels.clear()
-    if (index.connections.size === 0 && index.channels.size === 0) this.#apps.delete(conn.app.id)
+    if (conn.userId !== undefined) this.#forgetUser(index, conn, conn.userId)
+    if (index.empty) this.#apps.delete(conn.app.id)
     this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId })
+  }
+
+  /** Whether `subscribe` would add the connection: undefined when it would, else why not. */
+  subscribeProblem (conn: Connection, channel: string): Exclude<SubscribeOutcome, 'subscribed'> | undefined {
+    if (conn.channels.has(channel)) return 'already'
+    if (conn.channels.size >= conn.app.limits.channelsPerConnection) return 'limit'
+    return undefined
   }
 
   /** Adds a connection to a channel; the caller has checked the name and any authorization. */
   subscribe (conn: Connection, channel: string): SubscribeOutcome {
-    if (conn.channels.has(channel)) return 'already'
-    if (conn.channels.size >= conn.app.limits.channelsPerConnection) return 'limit'
+    const problem = this.subscribeProblem(conn, channel)
+    if (problem !== undefined) return problem
     const index = this.#index(conn.app.id)
     let members = index.channels.get(channel)
     if (members === undefined) {
@@ -80,7 +113,7 @@ export class Hub implements LocalNode {
     return 'subscribed'
   }
 
-  /** Removes a connection from a channel; false when it was not subscribed. */
+  /** Removes a connection from a channel (and its presence); false when it was not subscribed. */
   unsubscribe (conn: Connection, channel: string): boolean {
     if (!conn.channels.delete(channel)) return false
     const index = this.#apps.get(conn.app.id)
@@ -89,11 +122,40 @@ export class Hub implements LocalNode {
   }
 
   #leave (index: AppIndex, conn: Connection, channel: string): void {
+    if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, conn.app.id, channel, conn.socketId))
     const members = index.channels.get(channel)
     if (members === undefined || !members.delete(conn)) return
     if (members.size === 0) {
       index.channels.delete(channel)
       this.events.emit('channel_vacated', { appId: conn.app.id, channel })
+    }
+  }
+
+  /** Records that a connection signed in as `userId` (a connection signs in as one user only). */
+  signIn (conn: Connection, userId: string): void {
+    const index = this.#index(conn.app.id)
+    let conns = index.users.get(userId)
+    if (conns === undefined) {
+      conns = new Set()
+      index.users.set(userId, conns)
+    }
+    conns.add(conn)
+  }
+
+  #forgetUser (index: AppIndex, conn: Connection, userId: string): void {
+    const conns = index.users.get(userId)
+    if (conns === undefined || !conns.delete(conn)) return
+    if (conns.size === 0) index.users.delete(userId)
+  }
+
+  /** This node's connections signed in as the user. */
+  userConnections (appId: string, userId: string): ReadonlySet<Connection> {
+    return this.#apps.get(appId)?.users.get(userId) ?? new Set()
+  }
+
+  terminateLocalUser (appId: string, userId: string): void {
+    for (const conn of [...this.userConnections(appId, userId)]) {
+      conn.error(WireError.Unauthorized, 'Connections of this user were terminated by the backend')
     }
   }
 

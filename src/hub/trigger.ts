@@ -5,6 +5,7 @@
 import type { App } from '../apps/app-store.js'
 import { channelNameProblem, channelType } from '../protocol/channel-name.js'
 import { encodeChannelEvent } from '../protocol/codec.js'
+import { rememberEvent } from './cache.js'
 import type { Hub } from './hub.js'
 
 export interface TriggerEvent {
@@ -58,8 +59,14 @@ export function triggerProblem (app: App, event: TriggerEvent): TriggerProblem |
   return undefined
 }
 
-/** Publishes an event that passed `triggerProblem`: serialized once, published once per channel. */
+/**
+ * Publishes an event that passed `triggerProblem`: serialized once per channel, published once per channel.
+ * On a cache channel the event is kept first, so a concurrent subscriber gets it one way or the other.
+ */
 export async function publishEvent (hub: Hub, app: App, event: TriggerEvent): Promise<void> {
-  await Promise.all(event.channels.map((channel) =>
-    hub.publish(app.id, channel, encodeChannelEvent(event.name, channel, event.data), event.socketId)))
+  await Promise.all(event.channels.map(async (channel) => {
+    const frames = encodeChannelEvent(event.name, channel, event.data)
+    await rememberEvent(hub, app, channel, event.name, event.data, frames)
+    await hub.publish(app.id, channel, frames, event.socketId)
+  }))
 }

@@ -5,6 +5,7 @@
  * serialized frame serves every subscriber — except when a backend's `data` is a string that is not JSON:
  * `broadcastt` connections then get it JSON-encoded, `pusher` connections get it unchanged.
  */
+import { DIALECTS, type Dialect } from './dialect.js'
 import { checkInboundFrame, type InboundFrame } from './messages.js'
 
 export type Decoded =
@@ -73,4 +74,19 @@ export function encodeChannelEvent (
   const pusher = JSON.stringify({ event, channel, data: text, ...extra })
   if (typeof data !== 'string' || isJson(text)) return { broadcastt: pusher, pusher }
   return { broadcastt: JSON.stringify({ event, channel, data: JSON.stringify(text), ...extra }), pusher }
+}
+
+/** Names of the dialect-specific protocol events (`<p>:…`, `<p>_internal:…`). */
+export type DialectEvent = Exclude<keyof Dialect, 'name'>
+
+/**
+ * Serializes a protocol event sent on a channel (e.g. `member_added`) for both dialects at once: `data` is
+ * serialized once, only the event name differs.
+ */
+export function encodeDialectEvent (event: DialectEvent, channel: string, data: unknown): ChannelFrames {
+  const payload = JSON.stringify(data ?? {})
+  return {
+    broadcastt: JSON.stringify({ event: DIALECTS.broadcastt[event], channel, data: payload }),
+    pusher: JSON.stringify({ event: DIALECTS.pusher[event], channel, data: payload })
+  }
 }

@@ -27,6 +27,23 @@ export const UnsubscribeData = Type.Object({
 })
 export type UnsubscribeData = Static<typeof UnsubscribeData>
 
+/** `<p>:signin` data (PROTOCOL.md §8); `user_data` is checked separately, over the exact string signed. */
+export const SigninData = Type.Object({
+  auth: Type.String(),
+  user_data: Type.String()
+})
+export type SigninData = Static<typeof SigninData>
+
+/** The parsed `user_data` of a sign-in: a non-empty string `id`, optional `user_info` and `watchlist`. */
+export const UserData = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  user_info: Type.Optional(Type.Unknown()),
+  watchlist: Type.Optional(Type.Array(Type.String()))
+})
+export type UserData = Static<typeof UserData>
+
 export const checkInboundFrame = TypeCompiler.Compile(InboundFrame)
 export const checkSubscribeData = TypeCompiler.Compile(SubscribeData)
 export const checkUnsubscribeData = TypeCompiler.Compile(UnsubscribeData)
+export const checkSigninData = TypeCompiler.Compile(SigninData)
+export const checkUserData = TypeCompiler.Compile(UserData)

@@ -12,7 +12,8 @@ import { WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
-import { handleFrame } from '../hub/inbound.js'
+import { receiveFrame } from '../hub/inbound.js'
+import { startAuthDeadline } from '../hub/users.js'
 
 export interface WsContext {
   hub: Hub
@@ -72,7 +73,7 @@ function socketHandlers (ctx: WsContext) {
         conn.error(WireError.Generic, 'Binary frames are not supported; send JSON text frames')
         return
       }
-      handleFrame(ctx.hub, conn, bytes.toString())
+      receiveFrame(ctx.hub, conn, bytes.toString())
     },
     alive (this: TrackedSocket): void {
       const conn = this[kConnection]
@@ -98,6 +99,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     }
     const conn = new Connection(socket, verdict.app, verdict.dialect, newSocketId(), ctx.options.maxBufferedBytes)
     ctx.heartbeat.touch(conn)
+    startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
     socket.on('message', on.message)
     socket.on('ping', on.alive)

@@ -1,0 +1,131 @@
+/**
+ * `<p>:subscribe` and `<p>:unsubscribe` (PROTOCOL.md §6): name rules, authorization per channel kind,
+ * presence membership, the success or error frame, and the cache replay.
+ */
+import { channelNameProblem, channelType, userOfChannel } from '../protocol/channel-name.js'
+import { dataObject } from '../protocol/codec.js'
+import { checkSubscribeData, checkUnsubscribeData, type SubscribeData } from '../protocol/messages.js'
+import { WireError } from '../protocol/wire-errors.js'
+import { replayCache } from './cache.js'
+import type { Connection } from './connection.js'
+import type { Hub } from './hub.js'
+import { joinPresence, presenceData, presenceMember } from './presence.js'
+import { channelSignatureProblem } from './signatures.js'
+
+/** A subscription refusal: the `subscription_error` payload. */
+export interface SubscriptionError {
+  type: 'AuthError' | 'LimitReached' | 'InvalidChannel'
+  error: string
+  status: 401 | 4100 | 400
+}
+
+export function subscriptionError (conn: Connection, channel: string, problem: SubscriptionError): void {
+  conn.sendEvent(conn.dialect.subscriptionError, problem, channel)
+}
+
+const channelLimit = (conn: Connection): SubscriptionError => ({
+  type: 'LimitReached',
+  error: `A connection may subscribe to at most ${conn.app.limits.channelsPerConnection} channels`,
+  status: 4100
+})
+
+/** Why a connection may not subscribe to a non-presence channel, or undefined when it may. */
+function authProblem (conn: Connection, body: SubscribeData): SubscriptionError | undefined {
+  const { channel } = body
+  const type = channelType(channel)
+  if (type.kind === 'user') {
+    if (conn.userId === undefined || userOfChannel(channel) !== conn.userId) {
+      return { type: 'AuthError', error: 'Only the connection signed in as this user may subscribe', status: 401 }
+    }
+    return undefined
+  }
+  if (!type.needsAuth) return undefined
+  const problem = channelSignatureProblem(conn, channel, body.auth, undefined)
+  return problem === undefined ? undefined : { type: 'AuthError', error: problem, status: 401 }
+}
+
+/** Subscribes to a presence channel; resolves when the success or error frame has been sent. */
+async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeData): Promise<boolean> {
+  const { channel, channel_data: channelData } = body
+  const signature = channelSignatureProblem(conn, channel, body.auth, channelData)
+  if (signature !== undefined) {
+    subscriptionError(conn, channel, { type: 'AuthError', error: signature, status: 401 })
+    return false
+  }
+  const found = presenceMember(conn, channelData, conn.app.limits.presenceMemberBytes)
+  if ('problem' in found) {
+    subscriptionError(conn, channel, found.problem)
+    return false
+  }
+  const already = hub.subscribeProblem(conn, channel)
+  if (already === 'already') {
+    conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(await hub.adapter.members(conn.app.id, channel)), channel)
+    return false
+  }
+  if (already === 'limit') {
+    subscriptionError(conn, channel, channelLimit(conn))
+    return false
+  }
+  const outcome = await joinPresence(hub, conn, channel, found.member)
+  if (outcome === 'full') {
+    subscriptionError(conn, channel, {
+      type: 'LimitReached', error: `Presence channel is full (${conn.app.limits.presenceMembers} members)`, status: 4100
+    })
+  }
+  return outcome === 'joined'
+}
+
+/** Subscribes to any other channel; true when the connection was newly added. */
+function subscribeOther (hub: Hub, conn: Connection, body: SubscribeData): boolean {
+  const { channel } = body
+  const problem = authProblem(conn, body)
+  if (problem !== undefined) {
+    subscriptionError(conn, channel, problem)
+    return false
+  }
+  const outcome = hub.subscribe(conn, channel)
+  if (outcome === 'limit') {
+    subscriptionError(conn, channel, channelLimit(conn))
+    return false
+  }
+  conn.sendEvent(conn.dialect.subscriptionSucceeded, {}, channel)
+  return outcome === 'subscribed'
+}
+
+/** Handles `<p>:subscribe`; returns a promise when the outcome depends on the adapter. */
+export function onSubscribe (hub: Hub, conn: Connection, data: unknown): Promise<void> | undefined {
+  const body = dataObject(data)
+  if (body === undefined || !checkSubscribeData.Check(body)) {
+    conn.error(WireError.Generic, 'subscribe needs data {"channel": string, "auth"?: string, "channel_data"?: string}')
+    return undefined
+  }
+  const { channel } = body
+  const invalid = channelNameProblem(channel, conn.app.limits.nameLength)
+  if (invalid !== undefined) {
+    subscriptionError(conn, channel, { type: 'InvalidChannel', error: invalid, status: 400 })
+    return undefined
+  }
+  const type = channelType(channel)
+  if (type.kind === 'presence') {
+    return subscribePresence(hub, conn, body).then((added) => afterSubscribe(hub, conn, channel, added))
+  }
+  return afterSubscribe(hub, conn, channel, subscribeOther(hub, conn, body))
+}
+
+/** After a new subscription: an authorized connection has met the deadline; cache channels replay. */
+function afterSubscribe (hub: Hub, conn: Connection, channel: string, added: boolean): Promise<void> | undefined {
+  if (!added) return undefined
+  const type = channelType(channel)
+  if (type.needsAuth) conn.authDeadline = -1
+  return type.cached ? replayCache(hub, conn, channel) : undefined
+}
+
+/** Handles `<p>:unsubscribe`: no reply; leaving a presence channel may announce `member_removed`. */
+export function onUnsubscribe (hub: Hub, conn: Connection, data: unknown): void {
+  const body = dataObject(data)
+  if (body === undefined || !checkUnsubscribeData.Check(body)) {
+    conn.error(WireError.Generic, 'unsubscribe needs data {"channel": string}')
+    return
+  }
+  hub.unsubscribe(conn, body.channel)
+}
