@@ -1,0 +1,167 @@
+/**
+ * REST request signing (PROTOCOL §10), server-side verification and a client-side signer.
+ *
+ * Signed string: `METHOD\nPATH\nQUERY`, QUERY being every parameter but `auth_signature`, keys
+ * lower-cased and sorted, `k=v` joined with `&`, values not URL-escaped. A repeated key (an array
+ * value, as Node's and Fastify's query parsers produce) is joined with `,`, as pusher-http-node
+ * (`String(array)`) and pusher-http-php (`implode(',', …)`) do; a `k[]` key is kept as sent.
+ */
+import { hmacSha256Hex, md5Hex, safeEqualHex } from './hmac.js'
+import type { SigningApp } from './channel-auth.js'
+
+/** A parsed query string: one value, several values of a repeated key, or absent. */
+export type QueryParams = Readonly<Record<string, string | readonly string[] | undefined>>
+
+/** The stable codes of a failed verification; every one is an HTTP 401. */
+export const REQUEST_AUTH_CODES = {
+  MISSING_AUTH_PARAMS: 'missing_auth_params',
+  INVALID_AUTH_KEY: 'invalid_auth_key',
+  AUTH_VERSION: 'auth_version',
+  STALE_TIMESTAMP: 'stale_timestamp',
+  MISSING_BODY_MD5: 'missing_body_md5',
+  BODY_MD5_MISMATCH: 'body_md5_mismatch',
+  INVALID_SIGNATURE: 'invalid_signature'
+} as const
+
+/** One of the values of {@link REQUEST_AUTH_CODES}. */
+export type RequestAuthCode = typeof REQUEST_AUTH_CODES[keyof typeof REQUEST_AUTH_CODES]
+
+/** The outcome of {@link verifyRequest}; `message` says precisely what was wrong. */
+export type RequestVerification =
+  | { readonly ok: true }
+  | { readonly ok: false, readonly code: RequestAuthCode, readonly message: string }
+
+/** What {@link verifyRequest} checks. */
+export interface VerifyRequestInput {
+  readonly app: SigningApp
+  /** HTTP method; compared upper-cased. */
+  readonly method: string
+  /** The request path as sent, without the query string. */
+  readonly path: string
+  /** The decoded query parameters. */
+  readonly query: QueryParams
+  /** The raw request body; absent or empty means no body. */
+  readonly rawBody?: Buffer | string | undefined
+  /** The server clock in Unix seconds (fractions are dropped). */
+  readonly nowSeconds: number
+  /** Largest accepted |now − auth_timestamp|, in seconds (600 by default in the options). */
+  readonly windowSeconds: number
+}
+
+const AUTH_VERSION = '1.0'
+const RESERVED = ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5'] as const
+
+/** The string a REST request signature covers: `METHOD\nPATH\nQUERY` (see the module doc). */
+export function signatureBaseString (method: string, path: string, query: QueryParams): string {
+  const merged = new Map<string, string[]>()
+  for (const [rawKey, value] of Object.entries(query)) {
+    const key = rawKey.toLowerCase()
+    if (value === undefined || key === 'auth_signature') continue
+    const values = merged.get(key) ?? []
+    if (typeof value === 'string') values.push(value)
+    else values.push(...value)
+    merged.set(key, values)
+  }
+  const pairs = [...merged.keys()].sort().map((key) => `${key}=${(merged.get(key) ?? []).join(',')}`)
+  return `${method.toUpperCase()}\n${path}\n${pairs.join('&')}`
+}
+
+/**
+ * Client-side signer: returns `query` plus `auth_key`, `auth_timestamp`, `auth_version=1.0`,
+ * `body_md5` (when `body` is non-empty) and `auth_signature`. Throws a TypeError when `query`
+ * already holds one of those parameters.
+ */
+export function signRequest (
+  app: SigningApp,
+  method: string,
+  path: string,
+  query: QueryParams = {},
+  body?: Buffer | string,
+  timestamp: number = Math.floor(Date.now() / 1000)
+): Record<string, string | readonly string[]> {
+  const signed: Record<string, string | readonly string[]> = {}
+  for (const [key, value] of Object.entries(query)) {
+    if ((RESERVED as readonly string[]).includes(key.toLowerCase())) {
+      throw new TypeError(`signRequest: the query must not contain ${key}; it is set by the signer`)
+    }
+    if (value !== undefined) signed[key] = value
+  }
+  signed.auth_key = app.key
+  signed.auth_timestamp = String(Math.floor(timestamp))
+  signed.auth_version = AUTH_VERSION
+  if (body !== undefined && body.length > 0) signed.body_md5 = md5Hex(body)
+  signed.auth_signature = hmacSha256Hex(app.secret, signatureBaseString(method, path, signed))
+  return signed
+}
+
+/**
+ * Verifies a signed REST request. Checks, in order: the auth parameters are present once each,
+ * `auth_key` is the app's, `auth_version` is 1.0, `auth_timestamp` is an integer within
+ * ±`windowSeconds` of `nowSeconds`, `body_md5` is present for a non-empty body and matches the
+ * body, and `auth_signature` matches (constant-time compare).
+ */
+export function verifyRequest (input: VerifyRequestInput): RequestVerification {
+  const { app, query } = input
+  const params = authParams(query)
+  if (typeof params === 'string') return fail(REQUEST_AUTH_CODES.MISSING_AUTH_PARAMS, params)
+  if (params.key !== app.key) {
+    return fail(REQUEST_AUTH_CODES.INVALID_AUTH_KEY, `auth_key ${params.key} is not the key of this app`)
+  }
+  if (params.version !== AUTH_VERSION) {
+    return fail(REQUEST_AUTH_CODES.AUTH_VERSION, `auth_version must be ${AUTH_VERSION}, got ${params.version}`)
+  }
+  const stale = timestampProblem(params.timestamp, input.nowSeconds, input.windowSeconds)
+  if (stale !== undefined) return fail(REQUEST_AUTH_CODES.STALE_TIMESTAMP, stale)
+  const bodyProblem = checkBody(query.body_md5, input.rawBody)
+  if (bodyProblem !== undefined) return bodyProblem
+  const base = signatureBaseString(input.method, input.path, query)
+  if (!safeEqualHex(params.signature, hmacSha256Hex(app.secret, base))) {
+    return fail(REQUEST_AUTH_CODES.INVALID_SIGNATURE,
+      `auth_signature does not match; expected the hex HMAC-SHA256 of ${JSON.stringify(base)} with the app secret`)
+  }
+  return { ok: true }
+}
+
+interface AuthParams { key: string, timestamp: string, version: string, signature: string }
+
+/** The four required parameters, or a message naming the first one missing or repeated. */
+function authParams (query: QueryParams): AuthParams | string {
+  const out: string[] = []
+  for (const name of ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature'] as const) {
+    const value = query[name]
+    if (value === undefined || value === '') return `the query parameter ${name} is missing`
+    if (typeof value !== 'string') return `the query parameter ${name} was sent ${value.length} times; send it once`
+    out.push(value)
+  }
+  const [key = '', timestamp = '', version = '', signature = ''] = out
+  return { key, timestamp, version, signature }
+}
+
+function timestampProblem (timestamp: string, nowSeconds: number, windowSeconds: number): string | undefined {
+  if (!/^\d{1,15}$/.test(timestamp)) return `auth_timestamp ${timestamp} is not an integer number of Unix seconds`
+  const skew = Math.abs(Math.floor(nowSeconds) - Number(timestamp))
+  if (skew <= windowSeconds) return undefined
+  return `auth_timestamp ${timestamp} is ${skew} s away from the server clock; the window is ±${windowSeconds} s`
+}
+
+function checkBody (bodyMd5: string | readonly string[] | undefined, rawBody: Buffer | string | undefined):
+  RequestVerification | undefined {
+  const size = rawBody === undefined ? 0 : Buffer.byteLength(rawBody)
+  const hasBody = size > 0
+  if (bodyMd5 === undefined) {
+    return hasBody
+      ? fail(REQUEST_AUTH_CODES.MISSING_BODY_MD5, 'the request has a body but no body_md5 query parameter')
+      : undefined
+  }
+  if (typeof bodyMd5 !== 'string') {
+    return fail(REQUEST_AUTH_CODES.BODY_MD5_MISMATCH, `body_md5 was sent ${bodyMd5.length} times; send it once`)
+  }
+  const actual = md5Hex(rawBody ?? '')
+  if (safeEqualHex(bodyMd5, actual)) return undefined
+  return fail(REQUEST_AUTH_CODES.BODY_MD5_MISMATCH,
+    `body_md5 ${bodyMd5} does not match the MD5 of the ${size}-byte body (${actual})`)
+}
+
+function fail (code: RequestAuthCode, message: string): RequestVerification {
+  return { ok: false, code, message }
+}
