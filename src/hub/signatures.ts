@@ -1,6 +1,7 @@
 /**
  * The hub's view of `auth/`: whether a subscribe's or a sign-in's signature holds, as a refusal message.
  */
+import { verifyChannelAuth, verifyUserAuth } from '../auth/channel-auth.js'
 import type { Connection } from './connection.js'
 
 /**
@@ -9,14 +10,16 @@ import type { Connection } from './connection.js'
  * signed-in connection's presence subscription without `channel_data`) sign `<socket_id>:<channel>`.
  */
 export function channelSignatureProblem (
-  _conn: Connection, _channel: string, auth: string | undefined, _channelData: string | undefined
+  conn: Connection, channel: string, auth: string | undefined, channelData: string | undefined
 ): string | undefined {
-  if (auth === undefined || auth === '') return 'auth is required on this channel'
-  return 'This server does not verify channel signatures yet'
+  if (auth === undefined || auth === '') return `auth is required to subscribe to ${channel}`
+  if (!verifyChannelAuth(conn.app, conn.socketId, channel, auth, channelData)) return `Invalid signature for ${channel}`
+  return undefined
 }
 
 /** Why a sign-in's `auth` (over `<socket_id>::user::<user_data>`) is refused, or undefined when it holds. */
-export function userSignatureProblem (_conn: Connection, _userData: string, auth: string): string | undefined {
+export function userSignatureProblem (conn: Connection, userData: string, auth: string): string | undefined {
   if (auth === '') return 'auth is required to sign in'
-  return 'This server does not verify user signatures yet'
+  if (!verifyUserAuth(conn.app, conn.socketId, auth, userData)) return 'invalid signature'
+  return undefined
 }
