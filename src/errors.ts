@@ -11,3 +11,14 @@ export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS',
 export const UnknownAppError = createError('FST_BROADCASTT_UNKNOWN_APP', 'App %s does not exist', 404)
 export const InvalidEventError = createError('FST_BROADCASTT_INVALID_EVENT', '%s', 400)
 export const EventTooLargeError = createError('FST_BROADCASTT_EVENT_TOO_LARGE', '%s', 413)
+
+// REST API (routes/http): every refusal of the signed HTTP API, answered as
+// `{"statusCode","code","error","message"}`. The programmatic API's codes above are reused for events.
+export const InvalidRequestError = createError('FST_BROADCASTT_INVALID_REQUEST', '%s', 400)
+export const InvalidJsonError = createError('FST_BROADCASTT_INVALID_JSON', 'Request body is not valid JSON: %s', 400)
+export const UnauthorizedError = createError('FST_BROADCASTT_UNAUTHORIZED', '%s', 401)
+export const AppDisabledError = createError('FST_BROADCASTT_APP_DISABLED', 'App %s is disabled', 403)
+export const RouteNotFoundError = createError('FST_BROADCASTT_NOT_FOUND', 'Route %s %s not found', 404)
+export const BodyTooLargeError = createError('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
+export const RateLimitedError = createError('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
+export const ShuttingDownError = createError('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)

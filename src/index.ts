@@ -12,6 +12,7 @@ import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
 import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { registerRestApi } from './routes/http/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,6 +50,8 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
+  const rest = { hub, apps, options, now: () => clock.now(), draining: () => ctx.draining }
+  await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
 
   fastify.decorate('broadcastt', createApi(hub, apps))
   heartbeat.start()

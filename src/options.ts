@@ -75,6 +75,18 @@ export const AppSchema = Type.Object({
   limits: LimitsSchema
 }, { additionalProperties: false })
 
+/** The signed REST API (PROTOCOL.md §9) and its OpenAPI document. */
+export const RestSchema = Type.Object({
+  bodyLimit: Type.Integer({
+    minimum: 1024,
+    default: 1024 * 1024,
+    description: 'Bytes of a REST request body; larger bodies get 413. The default, 1 MiB, fits a full batch ' +
+      '(10 events of 10 KB) many times over while bounding what an unauthenticated request can make the server read'
+  }),
+  openapi: Type.Boolean({ default: true, description: 'Serve the OpenAPI 3.1 document at GET {prefix}/openapi.json' }),
+  docs: Type.Boolean({ default: true, description: 'Serve the human-readable API reference at GET {prefix}/docs' })
+}, { additionalProperties: false, default: {} })
+
 export const OptionsSchema = Type.Object({
   apps: Type.Array(AppSchema, { description: 'The apps this server serves' }),
   prefix: Type.String({ default: '', pattern: '^(/[^/?#]+)*$', description: 'Path prefix of every route' }),
@@ -85,12 +97,14 @@ export const OptionsSchema = Type.Object({
   maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Connections on this server; 0 = unlimited' }),
   maxBufferedBytes: Type.Integer({
     minimum: 1024, default: 4 * 1024 * 1024, description: 'Unsent bytes a connection may hold before it is closed 4100'
-  })
+  }),
+  rest: RestSchema
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
 export type AppLimits = Static<typeof LimitsSchema>
 export type ResolvedOptions = Static<typeof OptionsSchema>
+export type RestOptions = Static<typeof RestSchema>
 
 /** What `fastify.register(broadcastt, options)` accepts: every defaulted field may be left out. */
 export interface BroadcasttOptions {
@@ -100,6 +114,7 @@ export interface BroadcasttOptions {
   pongTimeout?: number
   maxConnections?: number
   maxBufferedBytes?: number
+  rest?: Partial<RestOptions>
   /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
   clock?: Clock
 }

@@ -1,0 +1,32 @@
+/**
+ * What the REST routes share: the hub, the apps, the resolved options, a clock and the draining flag.
+ */
+import type { App, AppStore } from '../../apps/app-store.js'
+import type { Hub } from '../../hub/hub.js'
+import type { ResolvedOptions } from '../../options.js'
+import type { BackendRate } from './rate.js'
+
+export interface RestContext {
+  readonly hub: Hub
+  readonly apps: AppStore
+  readonly options: ResolvedOptions
+  /** Milliseconds since the epoch; the signature window and the backend rate use it. */
+  readonly now: () => number
+  /** True once the server is shutting down: requests get 503. */
+  readonly draining: () => boolean
+  readonly rate: BackendRate
+}
+
+declare module 'fastify' {
+  /** Documentation keys of a route schema (the same ones @fastify/swagger reads). */
+  interface FastifySchema {
+    operationId?: string
+    summary?: string
+    description?: string
+    tags?: readonly string[]
+  }
+  interface FastifyRequest {
+    /** The app of a `/apps/:app_id/...` request, set by the signature hook once the request is verified. */
+    broadcasttApp?: App
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The signed REST API (PROTOCOL.md §9–§10) on its own encapsulated scope: raw-body parsers, the signature
+ * hook, one error format, and the routes; plus the OpenAPI document and the reference page, unsigned.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BodyTooLargeError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
+import { registerChannelRoutes } from './channels.js'
+import type { RestContext } from './context.js'
+import { BackendRate } from './rate.js'
+import { registerDocsRoutes } from './docs.js'
+import { registerEventRoutes } from './events.js'
+import { collectRoute, openApiDocument, type CollectedRoute } from './openapi.js'
+import { SHARED_SCHEMAS } from './schemas.js'
+import { formatSchemaErrors } from './schema-errors.js'
+import { registerUserRoutes } from './users.js'
+import { rawBodyParsers, verifySignatureHook } from './verify-signature.js'
+
+export type { RestContext } from './context.js'
+
+/** Every error leaves as `{statusCode, code, error, message}` with one of the codes of `errors.ts`. */
+function errorHandler (bodyLimit: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (error.validation !== undefined) {
+      void reply.send(new InvalidRequestError(error.message))
+      return
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      void reply.send(new BodyTooLargeError(bodyLimit))
+      return
+    }
+    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, 'broadcastt REST request failed')
+    void reply.send(error)
+  }
+}
+
+/**
+ * Node answers a request carrying `Expect:` with anything but `100-continue` with 417 unless someone
+ * listens. The Broadcastt PHP SDK sends an empty `Expect:` (to stop curl's `100-continue`): serve such a
+ * request normally and keep the 417 for real expectations.
+ */
+function acceptEmptyExpect (scope: FastifyInstance): void {
+  const server = scope.server as Server
+  if (typeof server.on !== 'function' || server.listenerCount('checkExpectation') > 0) return
+  const onExpect = (req: IncomingMessage, res: ServerResponse): void => {
+    if (String(req.headers.expect).trim() === '') {
+      server.emit('request', req, res)
+      return
+    }
+    res.writeHead(417, { 'content-type': 'text/plain' })
+    res.end('Expectation Failed')
+  }
+  server.on('checkExpectation', onExpect)
+  scope.addHook('onClose', async () => { server.off('checkExpectation', onExpect) })
+}
+
+/** Registers the REST API on a scope whose prefix is the plugin's `prefix`. */
+export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestContext, 'rate'>): Promise<void> {
+  const ctx: RestContext = { ...deps, rate: new BackendRate() }
+  const { rest } = ctx.options
+  const routes: CollectedRoute[] = []
+  let document: unknown
+  registerDocsRoutes(scope, {
+    openapi: rest.openapi,
+    docs: rest.docs,
+    document: () => (document ??= openApiDocument(routes, SHARED_SCHEMAS))
+  })
+  acceptEmptyExpect(scope)
+  await scope.register(async (api) => {
+    for (const schema of SHARED_SCHEMAS) api.addSchema(schema)
+    rawBodyParsers(api, rest.bodyLimit)
+    api.setSchemaErrorFormatter(formatSchemaErrors)
+    api.setErrorHandler(errorHandler(rest.bodyLimit))
+    api.setNotFoundHandler((request, reply) => {
+      void reply.send(new RouteNotFoundError(request.method, (request.raw.url ?? request.url).split('?')[0]?.slice(0, 200)))
+    })
+    api.addHook('onRoute', (route) => { collectRoute(routes, route) })
+    verifySignatureHook(api, ctx)
+    registerEventRoutes(api, ctx)
+    registerChannelRoutes(api, ctx)
+    registerUserRoutes(api, ctx)
+  }, { prefix: '/apps/:app_id' })
+}
