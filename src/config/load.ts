@@ -18,7 +18,9 @@ export interface ServerConfig {
 }
 
 /** A configuration problem: the CLI prints `message` and exits 1. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 /** Well-known credentials of the development app; printed with a warning at start-up. */
 export const DEVELOPMENT_APP: Readonly<AppInput> = Object.freeze({

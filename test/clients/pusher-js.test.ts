@@ -1,5 +1,5 @@
 import t from 'tap'
-import Pusher from 'pusher-js'
+import { Pusher } from '../helpers/pusher-js.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 
 function pusherClient (t: { teardown (fn: () => unknown): void }, server: TestServer): Pusher {
@@ -56,7 +56,8 @@ t.test('pusher-js reconnects after the server sends 4200 on shutdown', async (t)
   await new Promise<void>((resolve) => { client.connection.bind('connected', () => { resolve() }) })
   const states: string[] = []
   client.connection.bind('state_change', ({ current }: { current: string }) => { states.push(current) })
+  const reconnecting = new Promise<void>((resolve) => { client.connection.bind('connecting', () => { resolve() }) })
   await server.app.close()
-  await new Promise<void>((resolve) => { client.connection.bind('connecting', () => { resolve() }) })
+  await reconnecting
   t.ok(states.includes('connecting'), 'pusher-js tries again at once (4200 range)')
 })

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
-import { ConfigError, DEVELOPMENT_APP, loadConfig } from '../../src/config/load.js'
+import { DEVELOPMENT_APP, loadConfig } from '../../src/config/load.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -50,9 +50,9 @@ t.test('a JSON config file, from --config or BROADCASTT_CONFIG', async (t) => {
   ]
   for (const [name, message] of errors) {
     t.throws(() => loadConfig(['--config', file(name)], {}), message, name)
-    t.throws(() => loadConfig(['--config', file(name)], {}), ConfigError)
+    t.throws(() => loadConfig(['--config', file(name)], {}), { name: 'ConfigError' })
   }
-  t.throws(() => loadConfig(['--nope'], {}), ConfigError, 'unknown flags are refused')
+  t.throws(() => loadConfig(['--nope'], {}), { name: 'ConfigError' }, 'unknown flags are refused')
 })
 
 interface Run { code: number | null, stdout: string, stderr: string }
