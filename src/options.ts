@@ -148,7 +148,7 @@ function dottedPath (pointer: string): string {
 
 /**
  * Fills defaults and validates; throws `InvalidOptionsError` naming the first bad path. `root` names the
- * object in messages (`options` for the plugin, the config file's name for the CLI).
+ * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
   const { clock: _clock, ...rest } = (input ?? {}) as Record<string, unknown>
@@ -157,13 +157,15 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   if (first !== undefined) {
     const path = dottedPath(first.path)
     const what = first.message === 'Expected required property' ? 'required' : first.message
-    throw new InvalidOptionsError(`${root}${path === '' ? '' : '.' + path}: ${what}`)
+    throw new InvalidOptionsError(`${[root, path].filter((part) => part !== '').join('.')}: ${what}`)
   }
   const resolved = value as ResolvedOptions
   for (const field of ['id', 'key'] as const) {
     const seen = new Set<string>()
     resolved.apps.forEach((app, i) => {
-      if (seen.has(app[field])) throw new InvalidOptionsError(`${root}.apps[${i}].${field}: duplicate "${app[field]}"`)
+      if (seen.has(app[field])) {
+        throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].${field}: duplicate "${app[field]}"`)
+      }
       seen.add(app[field])
     })
   }
