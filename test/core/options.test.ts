@@ -1,0 +1,51 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import broadcastt from '../../src/index.js'
+import { LIMIT_DEFAULTS, resolveOptions } from '../../src/options.js'
+import { open } from '../helpers/ws-client.js'
+
+t.test('defaults fill every field', async (t) => {
+  const options = resolveOptions({ apps: [{ id: 'a', key: 'k', secret: 's' }] })
+  t.match(options, { prefix: '', activityTimeout: 120, pongTimeout: 30, maxConnections: 0 })
+  t.match(options.apps[0], { enabled: true, clientEvents: false, dialects: ['broadcastt', 'pusher'] })
+  t.same(options.apps[0]?.limits, LIMIT_DEFAULTS)
+  const partial = resolveOptions({ apps: [{ id: 'a', key: 'k', secret: 's', limits: { eventDataBytes: 5 } }] })
+  t.equal(partial.apps[0]?.limits.eventDataBytes, 5)
+  t.equal(partial.apps[0]?.limits.channelsPerTrigger, LIMIT_DEFAULTS.channelsPerTrigger, 'other limits keep their defaults')
+})
+
+t.test('register rejects bad options with one coded error naming the path', async (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{}, /^options\.apps: required$/],
+    [{ apps: [{ id: 'a', key: 'k', secret: 1 }] }, /^options\.apps\[0\]\.secret: Expected string$/],
+    [{ apps: [{ id: 'a', key: 'k' }] }, /^options\.apps\[0\]\.secret: required$/],
+    [{ apps: [{ id: 'a', key: 'k', secret: 's', dialects: ['mqtt'] }] }, /^options\.apps\[0\]\.dialects\[0\]/],
+    [{ apps: [{ id: 'a', key: 'k', secret: 's', limits: { nameLength: -1 } }] }, /^options\.apps\[0\]\.limits\.nameLength/],
+    [{ apps: [], activityTimeout: 0 }, /^options\.activityTimeout/],
+    [{ apps: [], prefix: 'no-slash' }, /^options\.prefix/],
+    [{ apps: [], unknown: true }, /^options/],
+    [{ apps: [{ id: 'a', key: 'k', secret: 's' }, { id: 'a', key: 'k2', secret: 's' }] }, /^options\.apps\[1\]\.id: duplicate "a"$/],
+    [{ apps: [{ id: 'a', key: 'k', secret: 's' }, { id: 'b', key: 'k', secret: 's' }] }, /^options\.apps\[1\]\.key: duplicate "k"$/]
+  ]
+  for (const [options, message] of cases) {
+    const app = Fastify()
+    // @ts-expect-error: deliberately wrong options
+    const error = await app.register(broadcastt, options).ready().then(() => undefined, (err: Error) => err)
+    t.match(error, { code: 'FST_BROADCASTT_INVALID_OPTIONS', message }, JSON.stringify(options))
+    await app.close()
+  }
+})
+
+t.test('a host that registered @fastify/websocket itself keeps it', async (t) => {
+  const { default: websocket } = await import('@fastify/websocket')
+  const app = Fastify()
+  await app.register(websocket)
+  const own = app.websocketServer
+  await app.register(broadcastt, { apps: [{ id: 'a', key: 'k', secret: 's' }] })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  t.equal(app.websocketServer, own)
+  const { port } = app.server.address() as import('node:net').AddressInfo
+  const client = await open(t, `ws://127.0.0.1:${port}/app/k?protocol=7`)
+  t.equal((await client.subscribe('works')).event, 'pusher_internal:subscription_succeeded')
+})
