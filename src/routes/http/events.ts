@@ -4,7 +4,7 @@
  * request delivers nothing, and neither does a batch with one invalid event.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { App } from '../../apps/app-store.js'
 import { EventTooLargeError, InvalidEventError, InvalidRequestError, RateLimitedError } from '../../errors.js'
 import { publishEvent, triggerProblem, type TriggerEvent as HubEvent } from '../../hub/trigger.js'
@@ -53,10 +53,11 @@ function planBatch (app: App, batch: readonly BatchEvent[]): Planned[] {
 }
 
 /** Checks the rate, publishes every planned event in order and answers with the attributes asked for. */
-async function publish (ctx: RestContext, app: App, planned: readonly Planned[], batch: boolean):
+async function publish (ctx: RestContext, reply: FastifyReply, app: App, planned: readonly Planned[], batch: boolean):
 Promise<{ channels?: Record<string, ChannelAttributes>, batch?: ChannelAttributes[] }> {
   const perSecond = app.limits.backendEventsPerSecond
   if (!ctx.rate.take(app.id, perSecond, planned.length, ctx.now())) {
+    void reply.header('retry-after', '1')
     throw new RateLimitedError(`App ${app.id} is over its rate of ${perSecond} backend events per second`)
   }
   for (const { event } of planned) await publishEvent(ctx.hub, app, event)
@@ -82,12 +83,12 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
       body: EventsBody,
       response: responses
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const app = appOf(request)
     const body: EventsBodyValue = request.body
-    if (Array.isArray(body)) return await publish(ctx, app, planBatch(app, body), true)
-    if ('batch' in body) return await publish(ctx, app, planBatch(app, body.batch), true)
-    return await publish(ctx, app, [planEvent(app, body, '')], false)
+    if (Array.isArray(body)) return await publish(ctx, reply, app, planBatch(app, body), true)
+    if ('batch' in body) return await publish(ctx, reply, app, planBatch(app, body.batch), true)
+    return await publish(ctx, reply, app, [planEvent(app, body, '')], false)
   })
 
   scope.post('/event', {
@@ -100,9 +101,9 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
       body: ref(TriggerEvent),
       response: responses
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const app = appOf(request)
-    return await publish(ctx, app, [planEvent(app, request.body, '')], false)
+    return await publish(ctx, reply, app, [planEvent(app, request.body, '')], false)
   })
 
   scope.post('/batch_events', {
@@ -115,8 +116,8 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
       body: BatchEventsBody,
       response: responses
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const app = appOf(request)
-    return await publish(ctx, app, planBatch(app, request.body.batch), true)
+    return await publish(ctx, reply, app, planBatch(app, request.body.batch), true)
   })
 }

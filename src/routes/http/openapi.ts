@@ -81,7 +81,10 @@ function operation (route: CollectedRoute, components: Json): Json {
   const params = [...parameters(schema.params, 'path', components), ...parameters(schema.querystring, 'query', components)]
   if (params.length > 0) out.parameters = params
   if (schema.body !== undefined) {
-    out.requestBody = { required: true, content: { 'application/json': { schema: plain(schema.body, components) } } }
+    // A body whose every field is optional may be left out (the server reads no body as `{}`).
+    const { type, required } = schema.body as { type?: unknown, required?: unknown[] }
+    const optional = type === 'object' && (required === undefined || required.length === 0)
+    out.requestBody = { required: !optional, content: { 'application/json': { schema: plain(schema.body, components) } } }
   }
   const responses: Json = {}
   for (const [status, response] of Object.entries((schema.response ?? {}) as Json)) {

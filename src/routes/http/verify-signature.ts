@@ -37,8 +37,9 @@ export function rawQuery (url: string): { path: string, query: QueryParams } {
   return { path, query }
 }
 
-function parseBody (raw: Buffer): unknown {
-  if (raw.length === 0) return undefined
+/** A POST without a body reads as `{}` (routes whose fields are all optional then need none). */
+function parseBody (raw: Buffer | undefined, method: string): unknown {
+  if (raw === undefined || raw.length === 0) return method === 'POST' ? {} : undefined
   try {
     return JSON.parse(raw.toString('utf8'))
   } catch (err) {
@@ -73,7 +74,7 @@ export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): 
       windowSeconds: AUTH_WINDOW_SECONDS
     })
     if (!verdict.ok) throw new UnauthorizedError(verdict.message)
-    request.body = raw === undefined ? undefined : parseBody(raw)
+    request.body = parseBody(raw, request.method)
     request.broadcasttApp = app
   })
 }
