@@ -25,8 +25,16 @@ export function sdk (port = 1): PusherServer {
 
 interface AuthBody { socket_id?: string, channel_name?: string, user?: string, name?: string }
 
-/** Registers `/auth` and `/user-auth` on a test app; `refuse` lists channels the backend will not sign. */
-export function addAuthEndpoints (app: FastifyInstance, options: { forge?: string[] } = {}): void {
+export interface AuthEndpointOptions {
+  /** Channels whose signature is made with a wrong secret. */
+  forge?: string[]
+  /** The presence `user_info` of a user (default `{ name }`; Laravel apps usually include the id too). */
+  userInfo?: (user: string, name: string) => Record<string, unknown>
+}
+
+/** Registers `/auth` and `/user-auth` on a test app. */
+export function addAuthEndpoints (app: FastifyInstance, options: AuthEndpointOptions = {}): void {
+  const userInfo = options.userInfo ?? ((_user: string, name: string) => ({ name }))
   const signer = sdk()
   const forger = new PusherServer({ appId: TEST_APP.id, key: TEST_APP.key, secret: 'not-the-secret', host: '127.0.0.1' })
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -38,7 +46,7 @@ export function addAuthEndpoints (app: FastifyInstance, options: { forge?: strin
     const channel = body.channel_name ?? ''
     const user = body.user ?? 'anonymous'
     const presence = channel.startsWith('presence-')
-      ? { user_id: user, user_info: { name: body.name ?? user } }
+      ? { user_id: user, user_info: userInfo(user, body.name ?? user) }
       : undefined
     const key = options.forge?.includes(channel) === true ? forger : signer
     return key.authorizeChannel(socketId, channel, presence)
