@@ -97,6 +97,15 @@ export interface Adapter {
   // Users
   /** Closes every connection signed in as the user, on every node, with 4009. */
   terminateUser (appId: string, userId: string): Promise<void>
+  /**
+   * Records that connection `socketId` signed in as the user; true when it is the user's first connection
+   * (the user comes online). Used for watchlists. Idempotent per socket.
+   */
+  addUserConnection (appId: string, userId: string, socketId: string): Promise<boolean>
+  /** Forgets a signed-in connection; true when it was the user's last one (the user goes offline). */
+  removeUserConnection (appId: string, userId: string, socketId: string): Promise<boolean>
+  /** The ids among `userIds` that are signed in on at least one connection, in the given order. */
+  onlineUsers (appId: string, userIds: readonly string[]): Promise<string[]>
 
   close (): Promise<void>
 }

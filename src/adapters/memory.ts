@@ -38,6 +38,8 @@ export class MemoryAdapter implements Adapter {
   readonly #now: () => number
   readonly #presence = new Map<string, PresenceChannel>()
   readonly #cache = new Map<string, { event: CachedEvent, expiresAt: number }>()
+  /** Signed-in connections per user (watchlist online state). */
+  readonly #userSockets = new Map<string, Set<string>>()
   #purgedAt: number
 
   constructor (options: MemoryAdapterOptions = {}) {
@@ -143,9 +145,35 @@ export class MemoryAdapter implements Adapter {
     this.#local().terminateLocalUser(appId, userId)
   }
 
+  async addUserConnection (appId: string, userId: string, socketId: string): Promise<boolean> {
+    const key = keyOf(appId, userId)
+    let sockets = this.#userSockets.get(key)
+    if (sockets === undefined) {
+      sockets = new Set()
+      this.#userSockets.set(key, sockets)
+    }
+    if (sockets.has(socketId)) return false
+    sockets.add(socketId)
+    return sockets.size === 1
+  }
+
+  async removeUserConnection (appId: string, userId: string, socketId: string): Promise<boolean> {
+    const key = keyOf(appId, userId)
+    const sockets = this.#userSockets.get(key)
+    if (sockets === undefined || !sockets.delete(socketId)) return false
+    if (sockets.size > 0) return false
+    this.#userSockets.delete(key)
+    return true
+  }
+
+  async onlineUsers (appId: string, userIds: readonly string[]): Promise<string[]> {
+    return userIds.filter((id) => this.#userSockets.has(keyOf(appId, id)))
+  }
+
   async close (): Promise<void> {
     this.#node = undefined
     this.#presence.clear()
     this.#cache.clear()
+    this.#userSockets.clear()
   }
 }

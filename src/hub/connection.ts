@@ -19,6 +19,8 @@ export class Connection {
   /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
   userId: string | undefined
   userInfo: unknown
+  /** The user ids this connection watches (its sign-in's watchlist, when the app enables watchlists). */
+  watching: readonly string[] | undefined
   /** Time (heartbeat clock) of the last inbound frame, ping or pong. */
   lastSeen = 0
   /** Time a ping was sent that no frame answered yet; -1 when none is pending. */

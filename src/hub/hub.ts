@@ -11,6 +11,7 @@ import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { HubEvents } from './events.js'
 import { leavePresence } from './presence.js'
+import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
 
 /** One app's local index. */
 class AppIndex {
@@ -18,8 +19,12 @@ class AppIndex {
   readonly channels = new Map<string, Set<Connection>>()
   /** Signed-in connections by user id. */
   readonly users = new Map<string, Set<Connection>>()
+  /** Connections watching a user id (watchlists). */
+  readonly watchers = new Map<string, Set<Connection>>()
 
-  get empty (): boolean { return this.connections.size === 0 && this.channels.size === 0 && this.users.size === 0 }
+  get empty (): boolean {
+    return this.connections.size === 0 && this.channels.size === 0 && this.users.size === 0 && this.watchers.size === 0
+  }
 }
 
 export type SubscribeOutcome = 'subscribed' | 'already' | 'limit'
@@ -85,7 +90,11 @@ export class Hub implements LocalNode {
     this.#connectionCount--
     for (const channel of conn.channels) this.#leave(index, conn, channel)
     conn.channels.clear()
-    if (conn.userId !== undefined) this.#forgetUser(index, conn, conn.userId)
+    if (conn.userId !== undefined) {
+      this.#forgetUser(index, conn, conn.userId)
+      if (conn.app.watchlist) this.background(userGone(this, conn.app.id, conn.userId, conn.socketId))
+    }
+    if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
     if (index.empty) this.#apps.delete(conn.app.id)
     this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId })
   }
@@ -148,6 +157,29 @@ export class Hub implements LocalNode {
     if (conns.size === 0) index.users.delete(userId)
   }
 
+  /** Registers a connection as a watcher of the users (replacing a previous watchlist). */
+  watch (conn: Connection, userIds: readonly string[]): void {
+    const index = this.#index(conn.app.id)
+    if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
+    conn.watching = userIds.length === 0 ? undefined : userIds
+    for (const id of userIds) {
+      let conns = index.watchers.get(id)
+      if (conns === undefined) {
+        conns = new Set()
+        index.watchers.set(id, conns)
+      }
+      conns.add(conn)
+    }
+  }
+
+  #unwatch (index: AppIndex, conn: Connection, userIds: readonly string[]): void {
+    for (const id of userIds) {
+      const conns = index.watchers.get(id)
+      if (conns !== undefined && conns.delete(conn) && conns.size === 0) index.watchers.delete(id)
+    }
+    conn.watching = undefined
+  }
+
   /** This node's connections signed in as the user. */
   userConnections (appId: string, userId: string): ReadonlySet<Connection> {
     return this.#apps.get(appId)?.users.get(userId) ?? new Set()
@@ -165,7 +197,10 @@ export class Hub implements LocalNode {
   }
 
   deliver (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): void {
-    const members = this.#apps.get(appId)?.channels.get(channel)
+    const index = this.#apps.get(appId)
+    const members = channel.startsWith(WATCHLIST_TOPIC)
+      ? index?.watchers.get(channel.slice(WATCHLIST_TOPIC.length))
+      : index?.channels.get(channel)
     if (members === undefined) return
     // Serialize to bytes once per dialect variant, not once per subscriber.
     const pusher = Buffer.from(frames.pusher)

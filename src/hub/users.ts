@@ -9,6 +9,7 @@ import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 import { userSignatureProblem } from './signatures.js'
+import { signedInWithWatchlist } from './watchlist.js'
 
 /** Parses `user_data`: a JSON object string with a non-empty string `id`. */
 function parseUserData (text: string): UserData | undefined {
@@ -42,10 +43,11 @@ export function onSignin (hub: Hub, conn: Connection, data: unknown): Promise<vo
   conn.userInfo = user.user_info ?? null
   conn.authDeadline = -1
   conn.sendEvent(conn.dialect.signinSuccess, { user_data: body.user_data })
-  if (!first) return undefined
-  hub.signIn(conn, user.id)
-  hub.events.emit('user_signed_in', { appId: conn.app.id, userId: user.id, socketId: conn.socketId })
-  return undefined
+  if (first) {
+    hub.signIn(conn, user.id)
+    hub.events.emit('user_signed_in', { appId: conn.app.id, userId: user.id, socketId: conn.socketId })
+  }
+  return conn.app.watchlist ? signedInWithWatchlist(hub, conn, user.id, user.watchlist ?? []) : undefined
 }
 
 /**

@@ -23,7 +23,7 @@ export function sdk (port = 1): PusherServer {
   })
 }
 
-interface AuthBody { socket_id?: string, channel_name?: string, user?: string, name?: string }
+interface AuthBody { socket_id?: string, channel_name?: string, user?: string, name?: string, watchlist?: string }
 
 export interface AuthEndpointOptions {
   /** Channels whose signature is made with a wrong secret. */
@@ -53,6 +53,7 @@ export function addAuthEndpoints (app: FastifyInstance, options: AuthEndpointOpt
   })
   app.post('/user-auth', async (request) => {
     const body = request.body as AuthBody
-    return signer.authenticateUser(body.socket_id ?? '', { id: body.user ?? 'anonymous', user_info: { name: body.name } })
+    const watchlist = body.watchlist === undefined || body.watchlist === '' ? {} : { watchlist: body.watchlist.split(',') }
+    return signer.authenticateUser(body.socket_id ?? '', { id: body.user ?? 'anonymous', user_info: { name: body.name }, ...watchlist })
   })
 }

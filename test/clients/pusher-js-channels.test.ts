@@ -12,8 +12,8 @@ import { addAuthEndpoints, sdk } from './auth-endpoint.js'
 
 type Teardown = { teardown (fn: () => unknown): void }
 
-function client (t: Teardown, server: TestServer, user = 'anonymous', name = user): Pusher {
-  const params = { user, name }
+function client (t: Teardown, server: TestServer, user = 'anonymous', name = user, watchlist = ''): Pusher {
+  const params = { user, name, watchlist }
   const pusher = new Pusher(TEST_APP.key, {
     cluster: 'mt1',
     wsHost: '127.0.0.1',
@@ -178,4 +178,22 @@ t.test('the SDK\'s REST queries see presence user_count, the user list and the c
   const late = client(t, server, '3')
   const channel = late.subscribe('presence-cache-room')
   t.same(await once(channel, 'score'), { home: 1 }, 'a late pusher-js subscriber gets the cached event')
+})
+
+t.test('watchlist: pusher-js user.watchlist hears online and offline', async (t) => {
+  const server = await startServer(t, { apps: [{ ...TEST_APP, watchlist: true }] }, (app) => { addAuthEndpoints(app) })
+  const watcher = client(t, server, 'w', 'W', 'friend')
+  const heard: Array<{ name: string, user_ids: string[] }> = []
+  let next: () => void = () => {}
+  watcher.user.watchlist.bind('online', (e: { name: string, user_ids: string[] }) => { heard.push(e); next() })
+  watcher.user.watchlist.bind('offline', (e: { name: string, user_ids: string[] }) => { heard.push(e); next() })
+  await signedIn(watcher)
+  const online = new Promise<void>((resolve) => { next = resolve })
+  const friend = client(t, server, 'friend')
+  await signedIn(friend)
+  await online
+  const offline = new Promise<void>((resolve) => { next = resolve })
+  friend.disconnect()
+  await offline
+  t.same(heard, [{ name: 'online', user_ids: ['friend'] }, { name: 'offline', user_ids: ['friend'] }])
 })

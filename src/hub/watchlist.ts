@@ -1,0 +1,64 @@
+/**
+ * Watchlists (PROTOCOL.md §8, app option `watchlist`): a signed-in connection names up to 100 user ids in
+ * its `user_data.watchlist` and is told when they come online (first signed-in connection, cluster-wide) or
+ * go offline (last one gone). Online state lives in the adapter; the notifications travel through the
+ * adapter's ordinary publish on an internal topic per user (`#watchlist-{id}`, never a client channel), and
+ * each node hands them to its local watchers.
+ */
+import type { ChannelFrames } from '../protocol/codec.js'
+import { DIALECTS } from '../protocol/dialect.js'
+import { WireError } from '../protocol/wire-errors.js'
+import type { Connection } from './connection.js'
+import type { Hub } from './hub.js'
+
+/** Ids a watchlist may hold; the rest are dropped with error 4302. */
+export const MAX_WATCHLIST = 100
+
+/** Internal publish topic of a user's online/offline notifications. */
+export const WATCHLIST_TOPIC = '#watchlist-'
+
+type WatchlistEventName = 'online' | 'offline'
+
+/** `<p>_internal:watchlist_events` for both dialects (no channel). */
+export function watchlistFrames (name: WatchlistEventName, userIds: readonly string[]): ChannelFrames {
+  const data = JSON.stringify({ events: [{ name, user_ids: userIds }] })
+  return {
+    broadcastt: JSON.stringify({ event: DIALECTS.broadcastt.watchlistEvents, data }),
+    pusher: JSON.stringify({ event: DIALECTS.pusher.watchlistEvents, data })
+  }
+}
+
+/** The ids a sign-in's watchlist names: unique, strings only, the first 100 (4302 when there were more). */
+function watchedIds (conn: Connection, watchlist: readonly string[]): string[] {
+  const ids = [...new Set(watchlist)]
+  if (ids.length <= MAX_WATCHLIST) return ids
+  conn.error(WireError.WatchlistLimit, `A watchlist may name at most ${MAX_WATCHLIST} users; the first ${MAX_WATCHLIST} are kept`)
+  return ids.slice(0, MAX_WATCHLIST)
+}
+
+/**
+ * After a sign-in on an app with watchlists: marks the user online (announcing it when it is their first
+ * connection), starts watching the named users and tells the connection which of them are online now.
+ */
+export async function signedInWithWatchlist (hub: Hub, conn: Connection, userId: string, watchlist: readonly string[]):
+Promise<void> {
+  const appId = conn.app.id
+  const ids = watchedIds(conn, watchlist)
+  hub.watch(conn, ids)
+  if (await hub.adapter.addUserConnection(appId, userId, conn.socketId)) {
+    await hub.publish(appId, WATCHLIST_TOPIC + userId, watchlistFrames('online', [userId]))
+  }
+  if (!conn.open) return // the hub's removeConnection has undone the above (conn.userId was already set)
+  const online = ids.length === 0 ? [] : await hub.adapter.onlineUsers(appId, ids)
+  if (online.length > 0) {
+    const frames = watchlistFrames('online', online)
+    conn.send(conn.dialect.name === 'pusher' ? frames.pusher : frames.broadcastt)
+  }
+}
+
+/** A signed-in connection is gone: announces the user offline when it was their last connection. */
+export async function userGone (hub: Hub, appId: string, userId: string, socketId: string): Promise<void> {
+  if (await hub.adapter.removeUserConnection(appId, userId, socketId)) {
+    await hub.publish(appId, WATCHLIST_TOPIC + userId, watchlistFrames('offline', [userId]))
+  }
+}
