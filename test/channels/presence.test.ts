@@ -139,3 +139,17 @@ t.test('closing while the join is in flight leaves no ghost member', async (t) =
   t.equal(added, removed, 'every member_added is matched by a member_removed')
   t.same(await server.app.broadcastt.members(TEST_APP.id, ROOM), [{ id: 'w', info: null }])
 })
+
+t.test('channelsPerConnection also bounds presence joins, before any member is added', async (t) => {
+  const server = await startServer(t, { apps: [{ ...TEST_APP, limits: { channelsPerConnection: 1 } }] })
+  const watcher = await open(t, server.wsUrl())
+  await joined(watcher, ROOM, presenceAuth(watcher, ROOM, 'w'))
+  const client = await open(t, server.wsUrl())
+  await joined(client, 'news')
+  const reply = await client.subscribe(ROOM, 'pusher', presenceAuth(client, ROOM, 'c'))
+  t.equal(reply.event, 'pusher:subscription_error')
+  t.equal(reply.channel, ROOM)
+  t.match(reply.json, { type: 'LimitReached', status: 4100, error: /at most 1 channels/ })
+  t.same(await watcher.settle(), [], 'no member_added')
+  t.same(await server.app.broadcastt.members(TEST_APP.id, ROOM), [{ id: 'w', info: null }])
+})
