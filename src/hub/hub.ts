@@ -57,6 +57,11 @@ export class Hub implements LocalNode {
     work.catch(this.#onError)
   }
 
+  /** Reports a failure of work done for a connection (the host's logger by default). */
+  reportError (error: unknown): void {
+    this.#onError(error)
+  }
+
   #index (appId: string): AppIndex {
     let index = this.#apps.get(appId)
     if (index === undefined) {

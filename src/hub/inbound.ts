@@ -44,7 +44,7 @@ export function receiveFrame (hub: Hub, conn: Connection, raw: string): void {
     : pending.then(() => conn.open ? handleFrame(hub, conn, raw) : undefined)
   if (work === undefined) return
   const tracked: Promise<void> = work.catch((error: unknown) => {
-    hub.background(Promise.reject(error))
+    hub.reportError(error)
     conn.error(WireError.Generic, 'Internal error')
   }).finally(() => {
     if (conn.inbound === tracked) conn.inbound = undefined
