@@ -79,13 +79,20 @@ const ZERO = 0x30
 const NINE = 0x39
 const ORIGIN = performance.timeOrigin
 
+export interface Percentiles { p50: number, p99: number, max: number }
+
 /**
- * Counts deliveries per event and overall, and records latencies. `latencies` keeps one sample in
+ * Counts deliveries per event and overall, and records latencies. The latency arrays keep one sample in
  * `stride` so that memory stays bounded for large runs (stride 1 up to 8 M deliveries).
  */
 export class Deliveries {
   readonly perEvent: Uint32Array
+  /** When the driver asked the server to trigger each event (ms since the epoch). */
+  readonly requestedAt: Float64Array
+  /** From the server's timestamp, taken when it triggers the event, to receipt (ms). */
   readonly latencies: Float32Array
+  /** From the driver's request to trigger the event, to receipt (ms). */
+  readonly requestLatencies: Float32Array
   readonly stride: number
   samples = 0
   total = 0
@@ -101,9 +108,11 @@ export class Deliveries {
 
   constructor (readonly subscribers: number, readonly events: number) {
     this.perEvent = new Uint32Array(events)
+    this.requestedAt = new Float64Array(events)
     const expected = subscribers * events
     this.stride = Math.max(1, Math.ceil(expected / 8_000_000))
     this.latencies = new Float32Array(Math.ceil(expected / this.stride))
+    this.requestLatencies = new Float32Array(this.latencies.length)
   }
 
   /** Attaches the handler to every socket: one shared function, no per-socket closure. */
@@ -139,7 +148,10 @@ export class Deliveries {
     }
     if (scale !== 0) t /= scale
     this.lastAt = now
-    if (this.total++ % this.stride === 0 && this.samples < this.latencies.length) this.latencies[this.samples++] = now - t
+    if (this.total++ % this.stride === 0 && this.samples < this.latencies.length) {
+      this.requestLatencies[this.samples] = now - this.requestedAt[i]!
+      this.latencies[this.samples++] = now - t
+    }
     if (++this.perEvent[i]! === this.subscribers) {
       this.completed++
       this.onEventComplete(i)
@@ -151,9 +163,9 @@ export class Deliveries {
     this.firstUnexpected ??= buf.toString('utf8', 0, 200)
   }
 
-  /** Latency percentiles in ms. */
-  percentiles (): { p50: number, p99: number, max: number } {
-    const sorted = this.latencies.subarray(0, this.samples).sort()
+  /** Latency percentiles in ms: from the server's timestamp, or from the driver's request. */
+  percentiles (from: 'server' | 'request'): Percentiles {
+    const sorted = (from === 'server' ? this.latencies : this.requestLatencies).subarray(0, this.samples).sort()
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
     return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN }
   }

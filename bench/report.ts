@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
+import type { Percentiles } from './clients.js'
 import type { MemorySample } from './ipc.js'
 
 export type ServerKind = 'ws' | 'ours'
@@ -26,7 +27,13 @@ export interface Result {
   connectSeconds: number
   triggerSeconds: number
   deliveriesPerSecond: number
-  latencyMs: { p50: number, p99: number, max: number }
+  /** From the server's timestamp (taken when it triggers the event) to receipt. */
+  latencyMs: Percentiles
+  /**
+   * From the driver's trigger request to receipt: also counts the time the request waited in a busy
+   * server before it was triggered, which the server's timestamp cannot see.
+   */
+  requestLatencyMs: Percentiles
   serverCpuSeconds: number
   cpuMicrosPerDelivery: number
   clientCpuSeconds: number
@@ -48,6 +55,7 @@ export interface Ratios {
   heapPerConnection: number
   throughput: number
   p99: number
+  requestP99: number
 }
 
 export function ratiosOf (ours: Result, base: Result): Ratios {
@@ -56,7 +64,8 @@ export function ratiosOf (ours: Result, base: Result): Ratios {
     rssPerConnection: ours.memory.rssPerConnection / base.memory.rssPerConnection,
     heapPerConnection: ours.memory.heapPerConnection / base.memory.heapPerConnection,
     throughput: ours.deliveriesPerSecond / base.deliveriesPerSecond,
-    p99: ours.latencyMs.p99 / base.latencyMs.p99
+    p99: ours.latencyMs.p99 / base.latencyMs.p99,
+    requestP99: ours.requestLatencyMs.p99 / base.requestLatencyMs.p99
   }
 }
 
@@ -90,7 +99,7 @@ export function ratiosLine (ratios: Ratios): string {
   const x = (n: number): string => `${fixed(n, 2)}×`
   return `${SERVER_LABEL.ours} / ${SERVER_LABEL.ws}: CPU per delivery ${x(ratios.cpuPerDelivery)}, ` +
     `memory per connection ${x(ratios.rssPerConnection)} (RSS) ${x(ratios.heapPerConnection)} (heap), ` +
-    `throughput ${x(ratios.throughput)}, p99 latency ${x(ratios.p99)}`
+    `throughput ${x(ratios.throughput)}, p99 latency ${x(ratios.p99)} (${x(ratios.requestP99)} from the trigger request)`
 }
 
 function revision (): string | null {

@@ -182,7 +182,10 @@ function triggerAll (child: Child, deliveries: Deliveries, window: number): Prom
   return new Promise((resolve, reject) => {
     let next = 0
     let seen = -1
-    const fire = (): void => { child.send({ type: 'trigger', i: next++ }) }
+    const fire = (): void => {
+      deliveries.requestedAt[next] = now()
+      child.send({ type: 'trigger', i: next++ })
+    }
     const done = (error?: Error): void => {
       clearInterval(watchdog)
       deliveries.onEventComplete = () => {}
@@ -269,7 +272,8 @@ async function measure (kind: ServerKind, options: Options): Promise<Result> {
       connectSeconds,
       triggerSeconds: seconds,
       deliveriesPerSecond: deliveries.total / seconds,
-      latencyMs: deliveries.percentiles(),
+      latencyMs: deliveries.percentiles('server'),
+      requestLatencyMs: deliveries.percentiles('request'),
       serverCpuSeconds,
       cpuMicrosPerDelivery: serverCpuSeconds * 1e6 / deliveries.total,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -311,7 +315,8 @@ async function main (): Promise<number> {
   for (const r of results) {
     console.log(`${SERVER_LABEL[r.server]}: connect ${r.connectSeconds.toFixed(2)} s, trigger phase ` +
       `${r.triggerSeconds.toFixed(2)} s, client CPU ${r.clientCpuSeconds.toFixed(2)} s, latency max ` +
-      `${r.latencyMs.max.toFixed(2)} ms`)
+      `${r.latencyMs.max.toFixed(2)} ms; from the trigger request: p50 ${r.requestLatencyMs.p50.toFixed(2)} ms, ` +
+      `p99 ${r.requestLatencyMs.p99.toFixed(2)} ms, max ${r.requestLatencyMs.max.toFixed(2)} ms`)
   }
   const file = new URL('results/latest.json', import.meta.url)
   await writeJson(file, options, results, ratios)
