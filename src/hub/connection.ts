@@ -2,14 +2,18 @@
  * One client connection. Small by design: a few fields and a Set of channel names; no closures, no timers
  * of its own (liveness and the authorization deadline are swept by `Heartbeat`), and a bounded send buffer.
  */
+import type { Writable } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { App } from '../apps/app-store.js'
 import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+import type { PreparedFrame } from './ws-frame.js'
 
 /** ws send options shared by every send: text frames, never compressed. */
 const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
+/** WebSocket.OPEN */
+const OPEN = 1
 
 export class Connection {
   /** Channels this connection is subscribed to. */
@@ -33,6 +37,8 @@ export class Connection {
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
   open = true
+  /** The TCP socket under the WebSocket, for prepared frames; set only when no extension was negotiated. */
+  raw: Writable | undefined = undefined
 
   constructor (
     readonly socket: WebSocket,
@@ -45,12 +51,26 @@ export class Connection {
 
   /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
   send (frame: string | Buffer): void {
-    if (!this.open) return
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
-      this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
-      return
-    }
-    this.socket.send(frame, TEXT)
+    if (this.#writable()) this.socket.send(frame, TEXT)
+  }
+
+  /**
+   * Sends a frame prepared once for many connections: its ready-made bytes straight to the TCP socket when
+   * the connection negotiated no extension (nothing then sits in ws's sender, so order is kept), else the
+   * payload through ws.
+   */
+  sendPrepared (frame: PreparedFrame): void {
+    if (!this.#writable()) return
+    if (this.raw !== undefined && this.socket.readyState === OPEN) this.raw.write(frame.framed)
+    else this.socket.send(frame.payload, TEXT)
+  }
+
+  /** Open, and not a slow consumer: one whose unsent output passed the bound is closed with 4100. */
+  #writable (): boolean {
+    if (!this.open) return false
+    if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
+    return false
   }
 
   /** Sends a protocol event of this connection's dialect. */

@@ -10,6 +10,7 @@ import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { HubEvents } from './events.js'
+import { prepareFrame } from './ws-frame.js'
 import { leavePresence } from './presence.js'
 import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
 
@@ -207,12 +208,12 @@ export class Hub implements LocalNode {
       ? index?.watchers.get(channel.slice(WATCHLIST_TOPIC.length))
       : index?.channels.get(channel)
     if (members === undefined) return
-    // Serialize to bytes once per dialect variant, not once per subscriber.
-    const pusher = Buffer.from(frames.pusher)
-    const broadcastt = frames.broadcastt === frames.pusher ? pusher : Buffer.from(frames.broadcastt)
+    // Serialize and frame once per dialect variant, not once per subscriber.
+    const pusher = prepareFrame(frames.pusher)
+    const broadcastt = frames.broadcastt === frames.pusher ? pusher : prepareFrame(frames.broadcastt)
     for (const conn of members) {
       if (conn.socketId === exceptSocketId) continue
-      conn.send(conn.dialect.name === 'pusher' ? pusher : broadcastt)
+      conn.sendPrepared(conn.dialect.name === 'pusher' ? pusher : broadcastt)
     }
   }
 

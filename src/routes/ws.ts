@@ -120,6 +120,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     ctx.heartbeat.touch(conn)
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
+    if (socket.extensions === '') conn.raw = req.raw.socket
     releaseRequest(socket, req)
     socket.on('error', on.error)
     socket.on('message', on.message)

@@ -39,13 +39,20 @@ t.test('register rejects bad options with one coded error naming the path', asyn
 t.test('a host that registered @fastify/websocket itself keeps it', async (t) => {
   const { default: websocket } = await import('@fastify/websocket')
   const app = Fastify()
-  await app.register(websocket)
+  await app.register(websocket, { options: { perMessageDeflate: true } })
   const own = app.websocketServer
   await app.register(broadcastt, { apps: [{ id: 'a', key: 'k', secret: 's' }] })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   t.equal(app.websocketServer, own)
   const { port } = app.server.address() as import('node:net').AddressInfo
-  const client = await open(t, `ws://127.0.0.1:${port}/app/k?protocol=7`)
+  // The host's server compresses: events then go through ws's sender rather than as prepared frames.
+  const client = await open(t, `ws://127.0.0.1:${port}/app/k?protocol=7`, { perMessageDeflate: true })
+  t.match(client.ws.extensions, /permessage-deflate/)
   t.equal((await client.subscribe('works')).event, 'pusher_internal:subscription_succeeded')
+  for (let i = 0; i < 3; i++) {
+    await app.broadcastt.trigger({ appId: 'a', channels: ['works'], name: 'e', data: { i, pad: 'z'.repeat(2000) } })
+  }
+  const got = [await client.next('e'), await client.next('e'), await client.next('e')]
+  t.same(got.map((f) => (f.json as { i: number }).i), [0, 1, 2], 'compressed events arrive whole and in order')
 })

@@ -174,3 +174,19 @@ t.test('a slow consumer is closed with 4100 instead of growing memory', async (t
   t.ok(fastCount >= 300, 'the fast client got every event')
   t.same(await server.app.broadcastt.channel(TEST_APP.id, 'firehose'), { occupied: true, subscriptionCount: 1 })
 })
+
+t.test('prepared frames carry every payload length encoding intact', async (t) => {
+  const server = await startServer(t, { apps: [{ ...TEST_APP, limits: { eventDataBytes: 128 * 1024 } }] })
+  const pusher = await open(t, server.wsUrl())
+  const native = await open(t, server.wsUrl(TEST_APP.key, ''))
+  await pusher.subscribe('sizes')
+  await native.subscribe('sizes', 'broadcastt')
+  // Frame sizes around the 7-bit, 16-bit and 64-bit length encodings of RFC 6455.
+  const envelope = JSON.stringify({ event: 'e', channel: 'sizes', data: '' }).length
+  for (const frameBytes of [envelope, 125, 126, 127, 65535, 65536, 100_000]) {
+    const data = 'x'.repeat(Math.max(0, frameBytes - envelope))
+    await server.app.broadcastt.trigger({ appId: TEST_APP.id, channels: ['sizes'], name: 'e', data })
+    t.equal((await pusher.next('e')).data, data, `pusher, frame of ${frameBytes} bytes`)
+    t.equal((await native.next('e')).data, JSON.stringify(data), `broadcastt, frame of ${frameBytes + 2} bytes`)
+  }
+})
