@@ -119,6 +119,7 @@ Promise<void> {
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
+    loadAverageAtEnd: os.loadavg(),
     options,
     results,
     ratios: ratios ?? null

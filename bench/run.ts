@@ -13,6 +13,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import type { WebSocket } from 'ws'
 import { Deliveries, dropClients, openClients } from './clients.js'
@@ -105,6 +106,8 @@ function capSubscribers (options: Options): void {
     options.subscribers = capped
   }
 }
+
+const loadAverage = (): string => os.loadavg().map((n) => n.toFixed(2)).join(' ')
 
 /** Every child alive, so that the overall timeout can kill them. */
 const children = new Set<ChildProcess>()
@@ -301,9 +304,11 @@ async function main (): Promise<number> {
     `${options.payload} B padding, window ${options.window}, timeout ${timeout} s, node ${process.version}`)
   const results: Result[] = []
   for (const kind of kinds) {
-    console.log(`bench: measuring ${SERVER_LABEL[kind]}…`)
+    // Other work on the machine competes with both processes for the 2 cores and skews every figure.
+    console.log(`bench: measuring ${SERVER_LABEL[kind]}… (load average ${loadAverage()})`)
     results.push(await measure(kind, options))
   }
+  console.log(`bench: done (load average ${loadAverage()})`)
   clearTimeout(timer)
 
   console.log('')
