@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import Echo from 'laravel-echo'
-import { Pusher } from '../helpers/pusher-js.js'
+import { localServerOptions, Pusher } from '../helpers/pusher-js.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import { addAuthEndpoints } from './auth-endpoint.js'
 
@@ -15,12 +15,7 @@ function echo (t: { teardown (fn: () => unknown): void }, server: TestServer, us
     broadcaster: 'pusher',
     Pusher: Pusher as never, // the CommonJS class (see ../helpers/pusher-js.ts)
     key: TEST_APP.key,
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: server.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
+    ...localServerOptions(server.port),
     authEndpoint: `http://127.0.0.1:${server.port}/auth`,
     auth: { headers: {}, params: { user, name: user.toUpperCase() } }
   })

@@ -5,7 +5,7 @@
 import t from 'tap'
 import nacl from 'tweetnacl'
 import type { Channel, PresenceChannel } from 'pusher-js'
-import { Pusher } from '../helpers/pusher-js.js'
+import { localServerOptions, Pusher } from '../helpers/pusher-js.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import type PusherServer from 'pusher'
 import { addAuthEndpoints, sdk } from './auth-endpoint.js'
@@ -15,12 +15,7 @@ type Teardown = { teardown (fn: () => unknown): void }
 function client (t: Teardown, server: TestServer, user = 'anonymous', name = user, watchlist = ''): Pusher {
   const params = { user, name, watchlist }
   const pusher = new Pusher(TEST_APP.key, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: server.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
+    ...localServerOptions(server.port),
     channelAuthorization: { endpoint: `http://127.0.0.1:${server.port}/auth`, transport: 'ajax', params },
     userAuthentication: { endpoint: `http://127.0.0.1:${server.port}/user-auth`, transport: 'ajax', params }
   })

@@ -1,15 +1,10 @@
 import t from 'tap'
-import { Pusher } from '../helpers/pusher-js.js'
+import { localServerOptions, Pusher } from '../helpers/pusher-js.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 
 function pusherClient (t: { teardown (fn: () => unknown): void }, server: TestServer): Pusher {
   const client = new Pusher(TEST_APP.key, {
-    cluster: 'local',
-    wsHost: '127.0.0.1',
-    wsPort: server.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true
+    ...localServerOptions(server.port)
   })
   t.teardown(() => { client.disconnect() })
   return client

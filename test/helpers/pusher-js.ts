@@ -7,3 +7,15 @@ import PusherModule from 'pusher-js'
 type PusherClass = typeof PusherModule.default
 export const Pusher = PusherModule as unknown as PusherClass
 export type Pusher = InstanceType<PusherClass>
+
+/** pusher-js (and Laravel Echo) options that reach a test server on 127.0.0.1 over plain ws only. */
+export function localServerOptions (port: number) {
+  return {
+    cluster: 'mt1',
+    wsHost: '127.0.0.1',
+    wsPort: port,
+    forceTLS: false,
+    enabledTransports: ['ws' as const],
+    disableStats: true
+  }
+}
