@@ -16,7 +16,7 @@ export const MAX_USER_ID_LENGTH = 128
 export type MemberOrProblem = { readonly member: PresenceMember } | { readonly problem: SubscriptionError }
 
 const authError = (error: string): { problem: SubscriptionError } =>
-  ({ problem: { type: 'AuthError', error, status: 401 } })
+  ({ problem: { type: 'AuthError', error } })
 
 /** `user_id` as a string: strings as they are, finite numbers in their JSON spelling. */
 function userIdOf (value: unknown): string | undefined {

@@ -12,21 +12,26 @@ import type { Hub } from './hub.js'
 import { joinPresence, presenceData, presenceMember } from './presence.js'
 import { channelSignatureProblem } from './signatures.js'
 
-/** A subscription refusal: the `subscription_error` payload. */
+/** `subscription_error` types and the `status` each carries (PROTOCOL.md §6). */
+const SUBSCRIPTION_ERROR_STATUS = {
+  AuthError: 401,
+  LimitReached: WireError.OverCapacity.code,
+  InvalidChannel: 400
+} as const
+
+/** A subscription refusal; `status` follows from `type`. */
 export interface SubscriptionError {
-  type: 'AuthError' | 'LimitReached' | 'InvalidChannel'
+  type: keyof typeof SUBSCRIPTION_ERROR_STATUS
   error: string
-  status: 401 | 4100 | 400
 }
 
 export function subscriptionError (conn: Connection, channel: string, problem: SubscriptionError): void {
-  conn.sendEvent(conn.dialect.subscriptionError, problem, channel)
+  conn.sendEvent(conn.dialect.subscriptionError, { ...problem, status: SUBSCRIPTION_ERROR_STATUS[problem.type] }, channel)
 }
 
 const channelLimit = (conn: Connection): SubscriptionError => ({
   type: 'LimitReached',
-  error: `A connection may subscribe to at most ${conn.app.limits.channelsPerConnection} channels`,
-  status: 4100
+  error: `A connection may subscribe to at most ${conn.app.limits.channelsPerConnection} channels`
 })
 
 /** Why a connection may not subscribe to a non-presence channel, or undefined when it may. */
@@ -35,13 +40,13 @@ function authProblem (conn: Connection, body: SubscribeData): SubscriptionError 
   const type = channelType(channel)
   if (type.kind === 'user') {
     if (conn.userId === undefined || userOfChannel(channel) !== conn.userId) {
-      return { type: 'AuthError', error: 'Only the connection signed in as this user may subscribe', status: 401 }
+      return { type: 'AuthError', error: 'Only the connection signed in as this user may subscribe' }
     }
     return undefined
   }
   if (!type.needsAuth) return undefined
   const problem = channelSignatureProblem(conn, channel, body.auth, undefined)
-  return problem === undefined ? undefined : { type: 'AuthError', error: problem, status: 401 }
+  return problem === undefined ? undefined : { type: 'AuthError', error: problem }
 }
 
 /** Subscribes to a presence channel; resolves when the success or error frame has been sent. */
@@ -49,7 +54,7 @@ async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeDat
   const { channel, channel_data: channelData } = body
   const signature = channelSignatureProblem(conn, channel, body.auth, channelData)
   if (signature !== undefined) {
-    subscriptionError(conn, channel, { type: 'AuthError', error: signature, status: 401 })
+    subscriptionError(conn, channel, { type: 'AuthError', error: signature })
     return false
   }
   const found = presenceMember(conn, channelData, conn.app.limits.presenceMemberBytes)
@@ -69,7 +74,7 @@ async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeDat
   const outcome = await joinPresence(hub, conn, channel, found.member)
   if (outcome === 'full') {
     subscriptionError(conn, channel, {
-      type: 'LimitReached', error: `Presence channel is full (${conn.app.limits.presenceMembers} members)`, status: 4100
+      type: 'LimitReached', error: `Presence channel is full (${conn.app.limits.presenceMembers} members)`
     })
   }
   return outcome === 'joined'
@@ -102,7 +107,7 @@ export function onSubscribe (hub: Hub, conn: Connection, data: unknown): Promise
   const { channel } = body
   const invalid = channelNameProblem(channel, conn.app.limits.nameLength)
   if (invalid !== undefined) {
-    subscriptionError(conn, channel, { type: 'InvalidChannel', error: invalid, status: 400 })
+    subscriptionError(conn, channel, { type: 'InvalidChannel', error: invalid })
     return undefined
   }
   const type = channelType(channel)
