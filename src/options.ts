@@ -32,7 +32,9 @@ export const LIMIT_DEFAULTS = Object.freeze({
   /** Bytes of one inbound WebSocket frame: the event data limit plus 2 KB of envelope. */
   frameBytes: 12 * 1024,
   /** Seconds a cache channel keeps its last event. */
-  cacheTtlSeconds: 30 * 60
+  cacheTtlSeconds: 30 * 60,
+  /** Seconds a signed REST request's `auth_timestamp` may differ from the server's clock. */
+  authTimestampWindowSeconds: 600
 })
 
 const count = (description: string, fallback: number) =>
@@ -50,7 +52,9 @@ export const LimitsSchema = Type.Object({
   presenceMemberBytes: count('Bytes of a presence member\'s channel_data', LIMIT_DEFAULTS.presenceMemberBytes),
   channelsPerConnection: count('Channels per connection', LIMIT_DEFAULTS.channelsPerConnection),
   frameBytes: count('Bytes of an inbound WebSocket frame', LIMIT_DEFAULTS.frameBytes),
-  cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds)
+  cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds),
+  authTimestampWindowSeconds: count('Seconds a REST request\'s auth_timestamp may differ from the server clock',
+    LIMIT_DEFAULTS.authTimestampWindowSeconds)
 }, { additionalProperties: false, default: {} })
 
 export const AppSchema = Type.Object({

@@ -56,6 +56,19 @@ t.test('signature failures are 401 and deliver nothing', async (t) => {
   t.equal(ok.status, 200, 'the good request passes')
 })
 
+t.test('the timestamp window is the app\'s limits.authTimestampWindowSeconds', async (t) => {
+  const server = await startServer(t, { apps: [{ ...TEST_APP, limits: { authTimestampWindowSeconds: 30 } }] })
+  const sub = await subscriber(t, server, ['window'])
+  const body = JSON.stringify({ name: 'e', channel: 'window', data: '1' })
+  const path = '/apps/test-id/events'
+  const now = Math.floor(Date.now() / 1000)
+  const late = signRequest(TEST_APP, 'POST', path, {}, body, now - 40)
+  assertRefused(t, await send(server, 'POST', `${path}?${unescapedQuery(late)}`, body), 401, 'FST_BROADCASTT_UNAUTHORIZED', /the window is ±30 s/)
+  t.same(await delivered(sub), [], 'nothing delivered')
+  const recent = signRequest(TEST_APP, 'POST', path, {}, body, now - 20)
+  t.equal((await send(server, 'POST', `${path}?${unescapedQuery(recent)}`, body)).status, 200, 'within 30 s passes')
+})
+
 t.test('GET requests: the signature covers every query parameter', async (t) => {
   const server = await startServer(t)
   await subscriber(t, server, ['q-1'])

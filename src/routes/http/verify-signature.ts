@@ -13,9 +13,6 @@ import {
 } from '../../errors.js'
 import type { RestContext } from './context.js'
 
-/** Largest accepted |server clock − auth_timestamp| (PROTOCOL.md §10, §12). */
-export const AUTH_WINDOW_SECONDS = 600
-
 /** The verified app of a request; only routes behind the hook call it. */
 export function appOf (request: { broadcasttApp?: App }): App {
   const app = request.broadcasttApp
@@ -71,7 +68,7 @@ export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): 
       query,
       rawBody: raw,
       nowSeconds: ctx.now() / 1000,
-      windowSeconds: AUTH_WINDOW_SECONDS
+      windowSeconds: app.limits.authTimestampWindowSeconds
     })
     if (!verdict.ok) throw new UnauthorizedError(verdict.message)
     request.body = parseBody(raw, request.method)
