@@ -36,7 +36,8 @@ export async function signed (server: TestServer, method: string, route: string,
 Promise<JsonResponse> {
   const app = options.app ?? TEST_APP
   const path = `${options.prefix ?? ''}/apps/${app.id}${route}`
-  const body = options.body === undefined ? undefined
+  const body = options.body === undefined
+    ? undefined
     : typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
   const query = signRequest(app, method, path, options.query, body, options.timestamp)
   return await send(server, method, `${path}?${unescapedQuery(query)}`, body, options.headers)
@@ -77,8 +78,13 @@ export async function delivered (client: TestClient): Promise<Array<{ event: str
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large',
-  429: 'Too Many Requests', 503: 'Service Unavailable'
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable'
 }
 
 /** Asserts a refusal: the status and the JSON error body `{statusCode, code, error, message}`. */

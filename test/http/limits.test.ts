@@ -65,12 +65,12 @@ t.test('503 while the server drains', async (t) => {
   const app = Fastify({ logger: false, return503OnClosing: false })
   await app.register(broadcastt, { apps: [TEST_APP] })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  let closed: Promise<undefined> | undefined
-  t.teardown(async () => { await (closed ?? app.close()) })
+  const shutdown: { closed?: Promise<undefined> } = {}
+  t.teardown(async () => { await (shutdown.closed ?? app.close()) })
   const port = (app.server.address() as AddressInfo).port
   const server: TestServer = { app, port, wsUrl: () => '' }
   const stubborn = await stubbornSocket(server)
-  closed = app.close()
+  shutdown.closed = app.close()
   await stubborn.closing
   const response = await signed(server, 'POST', '/events', { body: { name: 'e', channel: 'x', data: '1' } })
   assertRefused(t, response, 503, 'FST_BROADCASTT_SHUTTING_DOWN', /shutting down/)

@@ -11,8 +11,12 @@ import { startServer } from '../helpers/server.js'
 
 interface Doc {
   openapi: string
-  paths: Record<string, Record<string, { operationId: string, parameters?: Array<{ name: string, in: string }>,
-    requestBody?: unknown, responses: Record<string, unknown> }>>
+  paths: Record<string, Record<string, {
+    operationId: string,
+    parameters?: Array<{ name: string, in: string }>,
+    requestBody?: unknown,
+    responses: Record<string, unknown>
+  }>>
   components: { schemas: Record<string, unknown>, securitySchemes: Record<string, { type: string, in: string, name: string }> }
   security: unknown
 }
@@ -48,7 +52,8 @@ t.test('every route, parameter, body, response and the signing scheme are descri
       t.ok(names.includes('path:app_id') && names.includes('query:auth_timestamp') && names.includes('query:body_md5'),
         `${method} ${path}: app_id and the signing parameters`)
       t.same(Object.keys(op.responses).sort(), method === 'post' && !path.includes('/users/')
-        ? ['200', '400', '401', '403', '404', '413', '429', '503'] : ['200', '400', '401', '403', '404', '503'], `${method} ${path}: responses`)
+        ? ['200', '400', '401', '403', '404', '413', '429', '503']
+        : ['200', '400', '401', '403', '404', '503'], `${method} ${path}: responses`)
       t.equal(op.requestBody !== undefined, method === 'post', `${method} ${path}: a body exactly on POST`)
     }
   }
