@@ -33,6 +33,8 @@ export const LIMIT_DEFAULTS = Object.freeze({
   frameBytes: 12 * 1024,
   /** Seconds a cache channel keeps its last event. */
   cacheTtlSeconds: 30 * 60,
+  /** User ids one sign-in's watchlist may name; the rest are dropped with error 4302. */
+  watchlistSize: 100,
   /** Seconds a signed REST request's `auth_timestamp` may differ from the server's clock. */
   authTimestampWindowSeconds: 600
 })
@@ -53,6 +55,7 @@ export const LimitsSchema = Type.Object({
   channelsPerConnection: count('Channels per connection', LIMIT_DEFAULTS.channelsPerConnection),
   frameBytes: count('Bytes of an inbound WebSocket frame', LIMIT_DEFAULTS.frameBytes),
   cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds),
+  watchlistSize: count('User ids a sign-in\'s watchlist may name (the rest are dropped, 4302)', LIMIT_DEFAULTS.watchlistSize),
   authTimestampWindowSeconds: count('Seconds a REST request\'s auth_timestamp may differ from the server clock',
     LIMIT_DEFAULTS.authTimestampWindowSeconds)
 }, { additionalProperties: false, default: {} })

@@ -14,6 +14,8 @@ import { prepareFrame } from './ws-frame.js'
 import { leavePresence } from './presence.js'
 import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
 
+const NO_CONNECTIONS: ReadonlySet<Connection> = new Set()
+
 /** One app's local index. */
 class AppIndex {
   readonly connections = new Set<Connection>()
@@ -188,7 +190,7 @@ export class Hub implements LocalNode {
 
   /** This node's connections signed in as the user. */
   userConnections (appId: string, userId: string): ReadonlySet<Connection> {
-    return this.#apps.get(appId)?.users.get(userId) ?? new Set()
+    return this.#apps.get(appId)?.users.get(userId) ?? NO_CONNECTIONS
   }
 
   terminateLocalUser (appId: string, userId: string): void {

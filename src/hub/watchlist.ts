@@ -11,9 +11,6 @@ import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 
-/** Ids a watchlist may hold; the rest are dropped with error 4302. */
-export const MAX_WATCHLIST = 100
-
 /** Internal publish topic of a user's online/offline notifications. */
 export const WATCHLIST_TOPIC = '#watchlist-'
 
@@ -28,12 +25,13 @@ export function watchlistFrames (name: WatchlistEventName, userIds: readonly str
   }
 }
 
-/** The ids a sign-in's watchlist names: unique, strings only, the first 100 (4302 when there were more). */
+/** The ids a sign-in's watchlist names: unique, the first `limits.watchlistSize` (4302 when there were more). */
 function watchedIds (conn: Connection, watchlist: readonly string[]): string[] {
   const ids = [...new Set(watchlist)]
-  if (ids.length <= MAX_WATCHLIST) return ids
-  conn.error(WireError.WatchlistLimit, `A watchlist may name at most ${MAX_WATCHLIST} users; the first ${MAX_WATCHLIST} are kept`)
-  return ids.slice(0, MAX_WATCHLIST)
+  const max = conn.app.limits.watchlistSize
+  if (ids.length <= max) return ids
+  conn.error(WireError.WatchlistLimit, `A watchlist may name at most ${max} users; the first ${max} are kept`)
+  return ids.slice(0, max)
 }
 
 /**
