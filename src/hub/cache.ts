@@ -13,11 +13,10 @@ import type { Hub } from './hub.js'
 
 /** Keeps a triggered event as the channel's last one when the channel is a cache channel. */
 export async function rememberEvent (
-  hub: Hub, app: App, channel: string, event: string, data: unknown, frames: ChannelFrames
+  hub: Hub, app: App, channel: string, event: string, data: string, frames: ChannelFrames
 ): Promise<void> {
   if (!channelType(channel).cached) return
-  const text = typeof data === 'string' ? data : JSON.stringify(data ?? {})
-  await hub.adapter.setCache(app.id, channel, { event, data: text, frames }, app.limits.cacheTtlSeconds)
+  await hub.adapter.setCache(app.id, channel, { event, data, frames }, app.limits.cacheTtlSeconds)
 }
 
 /** Sends a new subscriber of a cache channel the cached event, or `cache_miss`. */

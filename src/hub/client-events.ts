@@ -4,7 +4,7 @@
  * `error` 4301 (code null for a channel the sender is not subscribed to); the connection stays open.
  */
 import { channelType } from '../protocol/channel-name.js'
-import { encodeChannelEvent } from '../protocol/codec.js'
+import { encodeChannelEvent, eventData } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
@@ -27,11 +27,6 @@ export function takeClientEventToken (conn: Connection, perSecond: number, now: 
   return true
 }
 
-/** The serialized length of client `data`, as it will be forwarded. */
-function dataText (data: unknown): string {
-  return typeof data === 'string' ? data : JSON.stringify(data ?? {})
-}
-
 /** Why a client event is refused, as the error to send, or undefined when it may be forwarded. */
 function refusal (conn: Connection, event: string, channel: string | undefined, text: string):
   { code: typeof WireError.ClientEventRejected | typeof WireError.Generic, message: string } | undefined {
@@ -51,8 +46,8 @@ function refusal (conn: Connection, event: string, channel: string | undefined, 
 
 /** Handles a `client-…` event of a connection. */
 export function onClientEvent (hub: Hub, conn: Connection, event: string, channel: string | undefined, data: unknown): void {
-  const text = dataText(data)
-  const refused = refusal(conn, event, channel, text)
+  const payload = eventData(data)
+  const refused = refusal(conn, event, channel, payload.text)
   if (refused !== undefined || channel === undefined) {
     conn.error(refused?.code ?? WireError.Generic, refused?.message)
     return
@@ -63,9 +58,9 @@ export function onClientEvent (hub: Hub, conn: Connection, event: string, channe
     return
   }
   const userId = conn.presence?.get(channel)
-  const frames = encodeChannelEvent(event, channel, text, userId === undefined ? undefined : { user_id: userId })
+  const frames = encodeChannelEvent(event, channel, payload, userId === undefined ? undefined : { user_id: userId })
   hub.background(hub.publish(app.id, channel, frames, conn.socketId))
   hub.events.emit('client_event', {
-    appId: app.id, channel, event, data: text, socketId: conn.socketId, ...(userId === undefined ? {} : { userId })
+    appId: app.id, channel, event, data: payload.text, socketId: conn.socketId, ...(userId === undefined ? {} : { userId })
   })
 }

@@ -4,7 +4,7 @@
  */
 import type { App } from '../apps/app-store.js'
 import { channelNameProblem, channelType } from '../protocol/channel-name.js'
-import { encodeChannelEvent } from '../protocol/codec.js'
+import { encodeChannelEvent, eventData } from '../protocol/codec.js'
 import { rememberEvent } from './cache.js'
 import type { Hub } from './hub.js'
 
@@ -60,13 +60,14 @@ export function triggerProblem (app: App, event: TriggerEvent): TriggerProblem |
 }
 
 /**
- * Publishes an event that passed `triggerProblem`: serialized once per channel, published once per channel.
+ * Publishes an event that passed `triggerProblem`: its data serialized once, its frame once per channel.
  * On a cache channel the event is kept first, so a concurrent subscriber gets it one way or the other.
  */
 export async function publishEvent (hub: Hub, app: App, event: TriggerEvent): Promise<void> {
+  const data = eventData(event.data)
   await Promise.all(event.channels.map(async (channel) => {
-    const frames = encodeChannelEvent(event.name, channel, event.data)
-    await rememberEvent(hub, app, channel, event.name, event.data, frames)
+    const frames = encodeChannelEvent(event.name, channel, data)
+    await rememberEvent(hub, app, channel, event.name, data.text, frames)
     await hub.publish(app.id, channel, frames, event.socketId)
   }))
 }

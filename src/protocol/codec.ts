@@ -64,16 +64,32 @@ export interface ChannelFrames {
 }
 
 /**
- * Serializes a channel event once for all subscribers. `data` that is not a string is JSON-encoded (the REST
- * API and the programmatic API accept any JSON value); `extra` adds fields such as `user_id`.
+ * An event's `data` as it travels, computed once per event: `text` as the backend or client sent it (non-string
+ * data serialized), `json` the same but always valid JSON (a non-JSON string JSON-encoded, for `broadcastt`).
+ */
+export interface EventData {
+  readonly text: string
+  readonly json: string
+}
+
+export function eventData (data: unknown): EventData {
+  if (typeof data !== 'string') {
+    const text = JSON.stringify(data ?? {})
+    return { text, json: text }
+  }
+  return { text: data, json: isJson(data) ? data : JSON.stringify(data) }
+}
+
+/**
+ * Serializes a channel event once for all subscribers of a channel, for both dialects (one string when the
+ * data is valid JSON); `extra` adds fields such as `user_id`.
  */
 export function encodeChannelEvent (
-  event: string, channel: string, data: unknown, extra?: Readonly<Record<string, string>>
+  event: string, channel: string, data: EventData, extra?: Readonly<Record<string, string>>
 ): ChannelFrames {
-  const text = typeof data === 'string' ? data : JSON.stringify(data ?? {})
-  const pusher = JSON.stringify({ event, channel, data: text, ...extra })
-  if (typeof data !== 'string' || isJson(text)) return { broadcastt: pusher, pusher }
-  return { broadcastt: JSON.stringify({ event, channel, data: JSON.stringify(text), ...extra }), pusher }
+  const pusher = JSON.stringify({ event, channel, data: data.text, ...extra })
+  if (data.json === data.text) return { broadcastt: pusher, pusher }
+  return { broadcastt: JSON.stringify({ event, channel, data: data.json, ...extra }), pusher }
 }
 
 /** Names of the dialect-specific protocol events (`<p>:…`, `<p>_internal:…`). */
