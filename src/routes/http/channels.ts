@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { InvalidRequestError } from '../../errors.js'
+import { cacheInfo } from '../../hub/cache.js'
 import { channelNameProblem, channelType } from '../../protocol/channel-name.js'
 import type { RestContext } from './context.js'
 import { attributesOf, checkUserCount, isPresence, parseInfo } from './info.js'
@@ -73,8 +74,8 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
       const counts = await ctx.hub.adapter.channel(app.id, name)
       const out: Static<typeof ChannelResponse> = { occupied: counts.subscriptionCount > 0, ...attributesOf(attributes, counts) }
       if (attributes.has('cache')) {
-        const entry = await ctx.hub.adapter.getCache(app.id, name)
-        if (entry !== undefined) out.cache = { data: entry.event.data, ttl: entry.ttlSeconds }
+        const cached = await cacheInfo(ctx.hub, app.id, name)
+        if (cached !== undefined) out.cache = { data: cached.data, ttl: cached.ttl }
       }
       return out
     })
