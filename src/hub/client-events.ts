@@ -8,6 +8,7 @@ import { encodeChannelEvent, eventData } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
+import { refilledTokens } from './token-bucket.js'
 
 export const CLIENT_EVENT_PREFIX = 'client-'
 
@@ -17,7 +18,7 @@ export const CLIENT_EVENT_PREFIX = 'client-'
  */
 export function takeClientEventToken (conn: Connection, perSecond: number, now: number): boolean {
   if (perSecond === 0) return true
-  const tokens = Math.min(perSecond, conn.clientEventTokens + (now - conn.clientEventsAt) * perSecond / 1000)
+  const tokens = refilledTokens(conn.clientEventTokens, conn.clientEventsAt, perSecond, now)
   conn.clientEventsAt = now
   if (tokens < 1) {
     conn.clientEventTokens = tokens

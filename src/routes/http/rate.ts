@@ -3,6 +3,8 @@
  * app, refilled continuously, holding at most one second's worth of events. A request takes as many tokens
  * as it has events, all or none, so a refused batch publishes nothing. Counted per node.
  */
+import { refilledTokens } from '../../hub/token-bucket.js'
+
 interface Bucket { tokens: number, at: number }
 
 export class BackendRate {
@@ -12,7 +14,7 @@ export class BackendRate {
   take (appId: string, perSecond: number, events: number, now: number): boolean {
     if (perSecond <= 0) return true
     const bucket = this.#buckets.get(appId) ?? { tokens: perSecond, at: now }
-    const refilled = Math.min(perSecond, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * perSecond)
+    const refilled = refilledTokens(bucket.tokens, bucket.at, perSecond, now)
     const ok = refilled >= events
     this.#buckets.set(appId, { tokens: ok ? refilled - events : refilled, at: now })
     return ok
