@@ -33,11 +33,11 @@ t.test('backend events over the app rate get 429, all or nothing', async (t) => 
 
 t.test('0 means unlimited', async (t) => {
   const server = await startServer(t)
+  const statuses: number[] = []
   for (let i = 0; i < 30; i++) {
-    const response = await signed(server, 'POST', '/events', { body: { name: 'e', channel: 'u', data: String(i) } })
-    if (response.status !== 200) t.fail(`request ${i}: ${response.status}`)
+    statuses.push((await signed(server, 'POST', '/events', { body: { name: 'e', channel: 'u', data: String(i) } })).status)
   }
-  t.pass('30 requests in a row')
+  t.same(statuses, Array.from({ length: 30 }, () => 200), '30 requests in a row, all accepted')
 })
 
 /** Opens a WebSocket that never answers the server's close frame, so draining lasts its full grace period. */
