@@ -64,6 +64,11 @@ export interface LocalNode {
 export interface Adapter {
   /** Unique id of this node, used to drop a node's own echo. */
   readonly nodeId: string
+  /**
+   * Whether the adapter can reach the state it shares with other nodes right now. The memory adapter always
+   * can; a networked one (Redis) answers false while its connection is down, and readiness reports 503.
+   */
+  ready (): boolean
   /** Called once by the hub before any other call. */
   attach (node: LocalNode): Promise<void>
   /** Publishes a channel event to every node's subscribers (this node's included). */

@@ -47,6 +47,10 @@ export class MemoryAdapter implements Adapter {
     this.#purgedAt = this.#now()
   }
 
+  ready (): boolean {
+    return true
+  }
+
   async attach (node: LocalNode): Promise<void> {
     this.#node = node
   }
