@@ -27,7 +27,8 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const options = resolveOptions(input)
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
-  const hub = new Hub(new MemoryAdapter({ now: () => clock.now() }), {
+  const ownsAdapter = input.adapter === undefined
+  const hub = new Hub(input.adapter ?? new MemoryAdapter({ now: () => clock.now() }), {
     clock, onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
   })
   await hub.start()
@@ -57,7 +58,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   heartbeat.start()
   fastify.addHook('onClose', async () => {
     heartbeat.stop()
-    await hub.adapter.close()
+    if (ownsAdapter) await hub.adapter.close()
   })
 }
 

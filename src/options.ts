@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
+import type { Adapter } from './adapters/adapter.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -124,6 +125,12 @@ export interface BroadcasttOptions {
   rest?: Partial<RestOptions>
   /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
   clock?: Clock
+  /**
+   * The adapter that moves messages and shared state between nodes. An instance is owned by the host: the
+   * plugin attaches its hub to it and never closes it. Default: a memory adapter (one node), which the
+   * plugin creates and closes.
+   */
+  adapter?: Adapter
 }
 
 export interface AppInput {
@@ -158,7 +165,7 @@ function dottedPath (pointer: string): string {
  * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
-  const { clock: _clock, ...rest } = (input ?? {}) as Record<string, unknown>
+  const { clock: _clock, adapter: _adapter, ...rest } = (input ?? {}) as Record<string, unknown>
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {
