@@ -154,6 +154,34 @@ export interface Clock {
   clearInterval(timer: never): void
 }
 
+/**
+ * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
+ * taken as given, never cloned or checked by the schema. Everything else must be plain data.
+ */
+export const HOST_VALUES = ['clock', 'adapter'] as const
+
+/**
+ * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
+ * a bigint or a cycle — as a message naming its path; undefined when there is none.
+ */
+function notData (input: unknown, path: string, seen: Set<object> = new Set()): string | undefined {
+  const at = path === '' ? '(root)' : path
+  if (typeof input === 'function') return `${at}: Unexpected function (callbacks are accepted only as ${HOST_VALUES.join(', ')})`
+  if (typeof input === 'symbol' || typeof input === 'bigint') return `${at}: Unexpected ${typeof input}`
+  if (typeof input !== 'object' || input === null) return undefined
+  if (seen.has(input)) return `${at}: Unexpected circular reference`
+  seen.add(input)
+  const entries: Array<[string, unknown]> = Array.isArray(input)
+    ? input.map((item, i) => [`[${i}]`, item])
+    : Object.entries(input).map(([key, item]) => [path === '' ? key : `.${key}`, item])
+  for (const [key, item] of entries) {
+    const problem = notData(item, path + key, seen)
+    if (problem !== undefined) return problem
+  }
+  seen.delete(input)
+  return undefined
+}
+
 /** `/apps/0/secret` → `apps[0].secret` */
 function dottedPath (pointer: string): string {
   return pointer.split('/').slice(1).reduce((out, part) =>
@@ -165,7 +193,10 @@ function dottedPath (pointer: string): string {
  * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
-  const { clock: _clock, adapter: _adapter, ...rest } = (input ?? {}) as Record<string, unknown>
+  const rest = { ...(input ?? {}) as Record<string, unknown> }
+  for (const key of HOST_VALUES) Reflect.deleteProperty(rest, key)
+  const problem = notData(rest, root)
+  if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {
