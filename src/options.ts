@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -80,6 +81,10 @@ export const AppSchema = Type.Object({
     minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
   }),
   watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
+  encryptionMasterKey: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$',
+    description: '32 bytes in base64 (the Pusher SDKs\' encryptionMasterKeyBase64): each encrypted channel\'s shared_secret is derived from it'
+  })),
   limits: LimitsSchema
 }, { additionalProperties: false })
 
@@ -131,6 +136,8 @@ export interface BroadcasttOptions {
    * plugin creates and closes.
    */
   adapter?: Adapter
+  /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
+  authorize?: AuthorizeOptions
 }
 
 export interface AppInput {
@@ -145,6 +152,8 @@ export interface AppInput {
   authorizedConnections?: boolean
   authorizationTimeout?: number
   watchlist?: boolean
+  /** 32 bytes in base64, as the Pusher SDKs' `encryptionMasterKeyBase64`; needed to authorize encrypted channels. */
+  encryptionMasterKey?: string
   limits?: Partial<AppLimits>
 }
 
@@ -165,7 +174,7 @@ function dottedPath (pointer: string): string {
  * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
-  const { clock: _clock, adapter: _adapter, ...rest } = (input ?? {}) as Record<string, unknown>
+  const { clock: _clock, adapter: _adapter, authorize: _authorize, ...rest } = (input ?? {}) as Record<string, unknown>
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {
