@@ -3,6 +3,7 @@
  * the same hub as the WebSocket and REST sides.
  */
 import type { AppStore, App } from './apps/app-store.js'
+import { createAuthorizationHelpers, type AuthorizationHelpers } from './authorize/helpers.js'
 import { EventTooLargeError, InvalidEventError, UnknownAppError } from './errors.js'
 import { cacheInfo, type CacheInfo } from './hub/cache.js'
 import type { HubEvents } from './hub/events.js'
@@ -41,7 +42,8 @@ export interface ChannelState extends ChannelInfo {
   occupied: boolean
 }
 
-export interface BroadcasttApi {
+/** Also signs channel and user authorizations in-process (`authorizeChannel`, `authenticateUser`). */
+export interface BroadcasttApi extends AuthorizationHelpers {
   /** Publishes an event to channels; rejects with a coded error (400/404/413) when the event is refused. */
   trigger (event: TriggerInput): Promise<void>
   /** Occupied channels of an app, optionally only those whose name starts with `prefix`. */
@@ -68,6 +70,7 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
     return app
   }
   const api: BroadcasttApi = {
+    ...createAuthorizationHelpers(appOf),
     async trigger (event) {
       const app = appOf(event.appId)
       const problem = triggerProblem(app, event)

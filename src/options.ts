@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -80,6 +81,10 @@ export const AppSchema = Type.Object({
     minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
   }),
   watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
+  encryptionMasterKey: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$',
+    description: '32 bytes in base64 (the Pusher SDKs\' encryptionMasterKeyBase64): each encrypted channel\'s shared_secret is derived from it'
+  })),
   limits: LimitsSchema
 }, { additionalProperties: false })
 
@@ -131,6 +136,8 @@ export interface BroadcasttOptions {
    * plugin creates and closes.
    */
   adapter?: Adapter
+  /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
+  authorize?: AuthorizeOptions
 }
 
 export interface AppInput {
@@ -145,6 +152,8 @@ export interface AppInput {
   authorizedConnections?: boolean
   authorizationTimeout?: number
   watchlist?: boolean
+  /** 32 bytes in base64, as the Pusher SDKs' `encryptionMasterKeyBase64`; needed to authorize encrypted channels. */
+  encryptionMasterKey?: string
   limits?: Partial<AppLimits>
 }
 
@@ -158,7 +167,7 @@ export interface Clock {
  * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
  * taken as given, never cloned or checked by the schema. Everything else must be plain data.
  */
-export const HOST_VALUES = ['clock', 'adapter'] as const
+export const HOST_VALUES = ['clock', 'adapter', 'authorize'] as const
 
 /**
  * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
