@@ -13,6 +13,7 @@ import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
 import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
+import { startWebhooks } from './webhooks/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,9 +56,11 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
 
   fastify.decorate('broadcastt', createApi(hub, apps))
+  const webhooks = await startWebhooks(hub, options, clock, fastify.log)
   heartbeat.start()
   fastify.addHook('onClose', async () => {
     heartbeat.stop()
+    await webhooks?.close()
     if (ownsAdapter) await hub.adapter.close()
   })
 }
