@@ -127,6 +127,7 @@ export class Hub implements LocalNode {
     }
     members.add(conn)
     conn.channels.add(channel)
+    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
     return 'subscribed'
   }
 
@@ -142,6 +143,7 @@ export class Hub implements LocalNode {
     if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, conn.app.id, channel, conn.socketId))
     const members = index.channels.get(channel)
     if (members === undefined || !members.delete(conn)) return
+    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
     if (members.size === 0) {
       index.channels.delete(channel)
       this.events.emit('channel_vacated', { appId: conn.app.id, channel })
