@@ -24,8 +24,9 @@ test('the callbacks receive the host\'s request and a typed subject', () => {
 
 test('a wrong return shape does not compile', () => {
   const app = Fastify()
-  expect(app.register(broadcastt, { apps, authorize: { channel: async () => ({ id: '7' }) } })).type.toRaiseError()
-  expect(app.register(broadcastt, { apps, authorize: { user: async () => true } })).type.toRaiseError()
+  expect(app.register).type.not.toBeCallableWith(broadcastt, { apps, authorize: { channel: async () => ({ id: '7' }) } })
+  expect(app.register).type.not.toBeCallableWith(broadcastt, { apps, authorize: { user: async () => true } })
+  expect(app.register).type.toBeCallableWith(broadcastt, { apps, authorize: { user: async () => ({ id: '7' }) } })
   expect<AuthorizeOptions>().type.not.toBeAssignableFrom({ channel: () => 'yes' })
   expect<AuthorizeOptions>().type.not.toBeAssignableFrom({ channel: () => ({ id: '7' }) })
   expect<AuthorizeOptions>().type.not.toBeAssignableFrom({ channel: async () => ({ user_info: {} }) })
