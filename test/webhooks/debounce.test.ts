@@ -34,7 +34,7 @@ t.test('a page reload (leave and come back within 3 s) sends no webhook', async 
   await hook.eventCount(5)
   t.same(hook.events.slice(3).map((e) => `${e.name}:${e.channel}`), ['channel_occupied:marker', 'subscription_count:marker'],
     'neither vacated/occupied nor removed/added nor a subscription count was sent for the reload')
-  t.equal(hook.requests.length, 2, "two requests in all")
+  t.equal(hook.requests.length, 2, 'two requests in all')
 })
 
 t.test('channel_vacated and member_removed go after 3 s when nobody comes back', async (t) => {
