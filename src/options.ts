@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -144,6 +145,10 @@ export const AppSchema = Type.Object({
     minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
   }),
   watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
+  encryptionMasterKey: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$',
+    description: '32 bytes in base64 (the Pusher SDKs\' encryptionMasterKeyBase64): each encrypted channel\'s shared_secret is derived from it'
+  })),
   limits: LimitsSchema,
   webhooks: Type.Array(WebhookSchema, { default: [], description: 'Where to POST the app\'s webhooks (docs/webhooks.md)' })
 }, { additionalProperties: false })
@@ -201,6 +206,8 @@ export interface BroadcasttOptions {
    * plugin creates and closes.
    */
   adapter?: Adapter
+  /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
+  authorize?: AuthorizeOptions
 }
 
 export interface AppInput {
@@ -215,6 +222,8 @@ export interface AppInput {
   authorizedConnections?: boolean
   authorizationTimeout?: number
   watchlist?: boolean
+  /** 32 bytes in base64, as the Pusher SDKs' `encryptionMasterKeyBase64`; needed to authorize encrypted channels. */
+  encryptionMasterKey?: string
   limits?: Partial<AppLimits>
   /** Where to POST the app's webhooks (docs/webhooks.md). */
   webhooks?: WebhookConfig[]
@@ -224,6 +233,34 @@ export interface Clock {
   now(): number
   setInterval(fn: () => void, ms: number): unknown
   clearInterval(timer: never): void
+}
+
+/**
+ * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
+ * taken as given, never cloned or checked by the schema. Everything else must be plain data.
+ */
+export const HOST_VALUES = ['clock', 'adapter', 'authorize'] as const
+
+/**
+ * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
+ * a bigint or a cycle — as a message naming its path; undefined when there is none.
+ */
+function notData (input: unknown, path: string, seen: Set<object> = new Set()): string | undefined {
+  const at = path === '' ? '(root)' : path
+  if (typeof input === 'function') return `${at}: Unexpected function (callbacks are accepted only as ${HOST_VALUES.join(', ')})`
+  if (typeof input === 'symbol' || typeof input === 'bigint') return `${at}: Unexpected ${typeof input}`
+  if (typeof input !== 'object' || input === null) return undefined
+  if (seen.has(input)) return `${at}: Unexpected circular reference`
+  seen.add(input)
+  const entries: Array<[string, unknown]> = Array.isArray(input)
+    ? input.map((item, i) => [`[${i}]`, item])
+    : Object.entries(input).map(([key, item]) => [path === '' ? key : `.${key}`, item])
+  for (const [key, item] of entries) {
+    const problem = notData(item, path + key, seen)
+    if (problem !== undefined) return problem
+  }
+  seen.delete(input)
+  return undefined
 }
 
 /** `/apps/0/secret` → `apps[0].secret` */
@@ -237,7 +274,10 @@ function dottedPath (pointer: string): string {
  * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
-  const { clock: _clock, adapter: _adapter, ...rest } = (input ?? {}) as Record<string, unknown>
+  const rest = { ...(input ?? {}) as Record<string, unknown> }
+  for (const key of HOST_VALUES) Reflect.deleteProperty(rest, key)
+  const problem = notData(rest, root)
+  if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {

@@ -12,6 +12,7 @@ import {
   AppDisabledError, InvalidJsonError, ShuttingDownError, UnauthorizedError, UnknownAppError
 } from '../../errors.js'
 import type { RestContext } from './context.js'
+import { dict } from '../../protocol/dict.js'
 
 /** The verified app of a request; only routes behind the hook call it. */
 export function appOf (request: { broadcasttApp?: App }): App {
@@ -24,7 +25,7 @@ export function appOf (request: { broadcasttApp?: App }): App {
 export function rawQuery (url: string): { path: string, query: QueryParams } {
   const mark = url.indexOf('?')
   const path = mark === -1 ? url : url.slice(0, mark)
-  const query: Record<string, string | string[]> = {}
+  const query = dict<string | string[]>()
   if (mark !== -1) {
     for (const [key, value] of new URLSearchParams(url.slice(mark + 1))) {
       const seen = query[key]
