@@ -56,7 +56,8 @@ export class WebhookManager {
       events: hub.events,
       log,
       now: () => clock.now(),
-      send: async (d, target) => await this.#sender.send(d, target)
+      send: async (d, target) => await this.#sender.send(d, target),
+      onRetryWaiting: () => { this.#schedule() }
     })
   }
 
