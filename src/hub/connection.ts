@@ -31,6 +31,8 @@ export class Connection {
   pingedAt = -1
   /** Time by which the connection must sign in or join a private/presence channel; -1 when not required. */
   authDeadline = -1
+  /** Time (heartbeat clock) the heartbeat first saw this connection closed by the server; -1 until then. */
+  closingSince = -1
   /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
   clientEventTokens = 0
   clientEventsAt = Number.NEGATIVE_INFINITY
