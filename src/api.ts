@@ -10,6 +10,7 @@ import type { HubEvents } from './hub/events.js'
 import type { Hub } from './hub/hub.js'
 import { publishEvent, triggerProblem } from './hub/trigger.js'
 import { userChannel } from './protocol/channel-name.js'
+import { dict } from './protocol/dict.js'
 
 export type { CacheInfo }
 
@@ -80,7 +81,7 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
     },
     async channels (appId, options = {}) {
       const app = appOf(appId)
-      const out: Record<string, ChannelInfo> = {}
+      const out = dict<ChannelInfo>()
       for (const [name, counts] of await hub.adapter.channels(app.id, options.prefix)) out[name] = counts
       return out
     },

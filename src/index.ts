@@ -15,6 +15,7 @@ import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.
 import { registerRestApi } from './routes/http/index.js'
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
+import { startWebhooks } from './webhooks/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,9 +61,11 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const api = createApi(hub, apps)
   fastify.decorate('broadcastt', api)
   if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
+  const webhooks = await startWebhooks(hub, options, clock, fastify.log)
   heartbeat.start()
   fastify.addHook('onClose', async () => {
     heartbeat.stop()
+    await webhooks?.close()
     if (ownsAdapter) await hub.adapter.close()
   })
 }
