@@ -8,6 +8,7 @@ import type { App } from '../apps/app-store.js'
 import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
 
 /** ws send options shared by every send: text frames, never compressed. */
@@ -53,7 +54,9 @@ export class Connection {
 
   /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
   send (frame: string | Buffer): void {
-    if (this.#writable()) this.socket.send(frame, TEXT)
+    if (!this.#writable()) return
+    if (this.raw !== undefined) corkForTurn(this.raw)
+    this.socket.send(frame, TEXT)
   }
 
   /**
@@ -63,8 +66,10 @@ export class Connection {
    */
   sendPrepared (frame: PreparedFrame): void {
     if (!this.#writable()) return
-    if (this.raw !== undefined && this.socket.readyState === OPEN) this.raw.write(frame.framed)
-    else this.socket.send(frame.payload, TEXT)
+    if (this.raw !== undefined && this.socket.readyState === OPEN) {
+      corkForTurn(this.raw)
+      this.raw.write(frame.framed)
+    } else this.socket.send(frame.payload, TEXT)
   }
 
   /** Open, and not a slow consumer: one whose unsent output passed the bound is closed with 4100. */
