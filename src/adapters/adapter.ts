@@ -102,17 +102,23 @@ export interface LocalNode {
   /** This node's subscriber count of one channel. */
   localCount (appId: string, channel: string): number
   /**
-   * A dead node's records were removed by this node (exactly one survivor decides each): the hub announces
-   * what the removal decided (`member_removed`, `channel_vacated`, watchlist offline).
+   * Transitions the adapter decided outside a hub call: a dead node's records removed by this node (exactly
+   * one survivor decides each), or this node's own records restored or cleaned up after Redis came back.
+   * The hub announces each (`member_added`/`member_removed` to subscribers, hub events, watchlist notices).
    */
-  reaped (decisions: ReapedState): void
+  decided (decisions: Decisions): void
 }
 
-/** What removing a dead node's records decided. */
-export interface ReapedState {
-  readonly vacated: ReadonlyArray<{ readonly appId: string, readonly channel: string }>
-  readonly members: ReadonlyArray<{ readonly appId: string, readonly channel: string, readonly userId: string, readonly seq: number }>
-  readonly offline: ReadonlyArray<{ readonly appId: string, readonly userId: string }>
+/** Cluster-wide transitions decided by the adapter on its own (see `LocalNode.decided`). */
+export interface Decisions {
+  readonly occupied?: ReadonlyArray<{ readonly appId: string, readonly channel: string }>
+  readonly vacated?: ReadonlyArray<{ readonly appId: string, readonly channel: string }>
+  readonly added?: ReadonlyArray<{
+    readonly appId: string, readonly channel: string, readonly member: PresenceMember, readonly seq: number
+  }>
+  readonly removed?: ReadonlyArray<{ readonly appId: string, readonly channel: string, readonly userId: string, readonly seq: number }>
+  readonly online?: ReadonlyArray<{ readonly appId: string, readonly userId: string }>
+  readonly offline?: ReadonlyArray<{ readonly appId: string, readonly userId: string }>
 }
 
 export interface Adapter {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type {
-  Adapter, ChannelCounts, ClusterMessage, LocalNode, PresenceMember, ReapedState
+  Adapter, ChannelCounts, ClusterMessage, Decisions, LocalNode, PresenceMember
 } from '../adapters/adapter.js'
 import type { App } from '../apps/app-store.js'
 import type { Clock } from '../options.js'
@@ -16,7 +16,7 @@ import type { Connection, HeldFrame } from './connection.js'
 import type { HubEvents } from './events.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
-import { announceReaped, leavePresence } from './presence.js'
+import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
 
 const NO_CONNECTIONS: ReadonlySet<Connection> = new Set()
@@ -328,7 +328,7 @@ export class Hub implements LocalNode {
     return this.#apps.get(appId)?.channels.get(channel)?.members.size ?? 0
   }
 
-  reaped (decisions: ReapedState): void {
-    announceReaped(this, decisions)
+  decided (decisions: Decisions): void {
+    announceDecided(this, decisions)
   }
 }

@@ -3,7 +3,7 @@
  * result of its atomic `addMember` / `removeMember` decides `member_added` / `member_removed`, so a user on
  * several connections counts once and the events are sent exactly once, cluster-wide.
  */
-import type { PresenceMember, ReapedState } from '../adapters/adapter.js'
+import type { Decisions, PresenceMember } from '../adapters/adapter.js'
 import { channelType } from '../protocol/channel-name.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
@@ -76,7 +76,13 @@ export async function joinPresence (hub: Hub, conn: Connection, channel: string,
 Promise<JoinOutcome> {
   const { app } = conn
   await hub.subscribe(conn, channel, true)
-  const result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
+  let result
+  try {
+    result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
+  } catch (error) {
+    hub.unsubscribe(conn, channel)
+    throw error
+  }
   if (!result.ok) {
     hub.unsubscribe(conn, channel)
     return 'full'
@@ -113,13 +119,22 @@ async function memberRemoved (hub: Hub, appId: string, channel: string, userId: 
   hub.events.emit('member_removed', { appId, channel, userId })
 }
 
-/** Announces what removing a dead node's records decided (this node did the removal). */
-export function announceReaped (hub: Hub, decisions: ReapedState): void {
-  for (const { appId, channel, userId, seq } of decisions.members) {
+/** Announces transitions the adapter decided on its own (a dead node's records removed, Redis restored). */
+export function announceDecided (hub: Hub, decisions: Decisions): void {
+  for (const { appId, channel } of decisions.occupied ?? []) hub.events.emit('channel_occupied', { appId, channel })
+  for (const { appId, channel, member, seq } of decisions.added ?? []) {
+    const { id: userId, info } = member
+    hub.background(hub.publish({ type: 'member', appId, channel, added: true, userId, info, seq }))
+    hub.events.emit('member_added', { appId, channel, userId, userInfo: info })
+  }
+  for (const { appId, channel, userId, seq } of decisions.removed ?? []) {
     hub.background(memberRemoved(hub, appId, channel, userId, seq))
   }
-  for (const { appId, channel } of decisions.vacated) hub.events.emit('channel_vacated', { appId, channel })
-  for (const { appId, userId } of decisions.offline) {
+  for (const { appId, channel } of decisions.vacated ?? []) hub.events.emit('channel_vacated', { appId, channel })
+  for (const { appId, userId } of decisions.online ?? []) {
+    hub.background(hub.publish({ type: 'watchlist', appId, userId, online: true }))
+  }
+  for (const { appId, userId } of decisions.offline ?? []) {
     hub.background(hub.publish({ type: 'watchlist', appId, userId, online: false }))
   }
 }
