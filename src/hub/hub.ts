@@ -4,7 +4,6 @@
  * to `receive` on every node that serves it (this one included). Presence, cache, client-event and user
  * rules live beside this file and use these primitives.
  */
-import { EventEmitter } from 'node:events'
 import type {
   Adapter, ChannelCounts, ClusterMessage, Decisions, LocalNode, PresenceMember
 } from '../adapters/adapter.js'
@@ -13,9 +12,9 @@ import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection, HeldFrame } from './connection.js'
-import type { HubEvents } from './events.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
+import { SafeEmitter } from './safe-emitter.js'
 import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
 
@@ -66,7 +65,8 @@ function addTo<K, V> (map: Map<K, Set<V>>, key: K, value: V): void {
 }
 
 export class Hub implements LocalNode {
-  readonly events = new EventEmitter<HubEvents>()
+  /** Hub events; a listener that throws is reported through `onError`, never thrown into socket handlers. */
+  readonly events = new SafeEmitter((error) => { this.reportError(error) })
   readonly clock: Pick<Clock, 'now'>
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
@@ -177,7 +177,8 @@ export class Hub implements LocalNode {
       entry.members.add(conn)
       this.adapter.countChanged(appId, channel)
     }
-    await entry.joined
+    await entry.joined // channel_occupied (when this decided it) comes before the count
+    if (conn.channels.has(channel)) this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
     return 'subscribed'
   }
 
@@ -217,6 +218,7 @@ export class Hub implements LocalNode {
     if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, appId, channel, conn.socketId))
     const entry = index.channels.get(channel)
     if (entry === undefined || !entry.members.delete(conn)) return
+    this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
     if (entry.members.size > 0) {
       this.adapter.countChanged(appId, channel)
       return

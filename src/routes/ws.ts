@@ -88,7 +88,11 @@ function socketHandlers (ctx: WsContext) {
       const conn = this[kConnection]
       if (conn === undefined) return
       conn.open = false
-      ctx.hub.removeConnection(conn)
+      try {
+        ctx.hub.removeConnection(conn)
+      } catch (error) {
+        ctx.hub.reportError(error)
+      }
     }
   }
 }
