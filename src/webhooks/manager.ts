@@ -116,7 +116,7 @@ export class WebhookManager {
       emit(localCount)
       return
     }
-    this.options.hub.background(this.options.hub.adapter.channel(appId, channel).then((c) => { emit(c.subscriptionCount) }))
+    this.options.hub.background(this.options.hub.channel(appId, channel).then((c) => { emit(c.subscriptionCount) }))
   }
 
   #push (delivery: Delivery): void {
