@@ -24,7 +24,7 @@ import { idle } from './scenarios/idle.js'
 import { presence } from './scenarios/presence.js'
 import { soak } from './scenarios/soak.js'
 import { trigger } from './scenarios/trigger.js'
-import { alive, KINDS, LABEL, Server, type Kind } from './servers.js'
+import { alive, ALL_KINDS, KINDS, LABEL, Server, type Kind } from './servers.js'
 import { medians, runLine, sideBySide, type Runs } from './table.js'
 
 const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, presence, soak }
@@ -51,8 +51,9 @@ function parse (): { scenarios: string[], kinds: Kind[], runs: number, options: 
   const unknown = positionals.filter((name) => SCENARIOS[name] === undefined)
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`)
   const kinds = (values.servers ?? KINDS.join(',')).split(',') as Kind[]
-  const badKind = kinds.find((kind) => !KINDS.includes(kind))
-  if (badKind !== undefined) throw new Error(`unknown server ${badKind}; known: ${KINDS.join(', ')}`)
+  const badKind = kinds.find((kind) => !ALL_KINDS.includes(kind))
+  if (badKind !== undefined) throw new Error(`unknown server ${badKind}; known: ${ALL_KINDS.join(', ')}`)
+  if (kinds.includes('base') && process.env.BENCH_BASE === undefined) throw new Error('--servers base needs BENCH_BASE=/path/to/checkout')
   const int = (raw: string | undefined, fallback: number): number => raw === undefined ? fallback : Number.parseInt(raw, 10)
   const connections = int(values.connections, quick ? 2000 : 10_000)
   return {

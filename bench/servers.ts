@@ -10,9 +10,14 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { MemorySample, ProbeReply, ProbeRequest, Settle } from './ipc.js'
 import { soketiConfig, soketiEntry } from './soketi.js'
 
-export type Kind = 'ours' | 'ws' | 'soketi'
+/**
+ * `base` is this project from another checkout (BENCH_BASE=/path/to/checkout, e.g. an older commit
+ * extracted with `git archive`), for before/after comparisons of an optimization in one run.
+ */
+export type Kind = 'ours' | 'ws' | 'soketi' | 'base'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
-export const LABEL: Record<Kind, string> = { ours: 'fastify-broadcastt', ws: 'raw ws loop', soketi: 'soketi 1.6.1' }
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'base']
+export const LABEL: Record<Kind, string> = { ours: 'fastify-broadcastt', ws: 'raw ws loop', soketi: 'soketi 1.6.1', base: 'ours (BENCH_BASE)' }
 
 export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
 const CACHE = new URL('.cache/', import.meta.url)
@@ -56,14 +61,17 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
   // --no-flush-bytecode: V8 would otherwise drop the bytecode of functions unused for a few GCs, and the
   // forced GCs of the memory measurement would move megabytes of code between two samples.
   const execArgv = ['--import', 'tsx', '--import', PROBE, '--expose-gc', '--no-flush-bytecode']
-  if (profileDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`)
-  const env = { ...process.env, PORT: String(port) }
-  if (kind === 'ours') {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) }
+  if (profileDir !== undefined) {
+    mkdirSync(profileDir, { recursive: true })
+    Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
+  }
+  if (kind === 'ours' || kind === 'base') {
     const config = writeConfig('ours.json', {
       apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }]
     })
     return {
-      script: new URL('../src/cli/main.ts', import.meta.url).pathname,
+      script: kind === 'ours' ? new URL('../src/cli/main.ts', import.meta.url).pathname : `${process.env.BENCH_BASE ?? '.'}/src/cli/main.ts`,
       args: [],
       env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
       execArgv
