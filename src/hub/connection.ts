@@ -11,6 +11,14 @@ import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-err
 import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
 
+/** A frame held for a connection while its subscription to the frame's channel syncs (see `Hub.endSync`). */
+export interface HeldFrame {
+  readonly kind: 'event' | 'member'
+  /** The message's per-channel sequence number, when it has one. */
+  readonly seq: number | undefined
+  readonly frame: PreparedFrame
+}
+
 /** ws send options shared by every send: text frames, never compressed. */
 const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
 /** WebSocket.OPEN */
@@ -21,6 +29,8 @@ export class Connection {
   readonly channels = new Set<string>()
   /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
   presence: Map<string, string> | undefined
+  /** Frames held per channel while a subscription syncs; created on first use. */
+  held: Map<string, HeldFrame[]> | undefined
   /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
   userId: string | undefined
   userInfo: unknown
@@ -32,6 +42,8 @@ export class Connection {
   pingedAt = -1
   /** Time by which the connection must sign in or join a private/presence channel; -1 when not required. */
   authDeadline = -1
+  /** Time (heartbeat clock) the heartbeat first saw this connection closed by the server; -1 until then. */
+  closingSince = -1
   /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
   clientEventTokens = 0
   clientEventsAt = Number.NEGATIVE_INFINITY

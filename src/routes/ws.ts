@@ -43,6 +43,7 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   const { protocol } = req.query as Query
   const asked = protocol === undefined ? DIALECTS.broadcastt : DIALECTS.pusher
   const no = (spec: WireErrorSpec, message: string = spec.reason) => ({ ok: false as const, spec, message, dialect: asked })
+  if (key === '') return no(WireError.PathNotFound, 'Path not found: it names no app key')
   const app = ctx.apps.byKey(key)
   if (app === undefined) return no(WireError.AppNotFound, `App key ${key.slice(0, 64)} does not exist`)
   if (!app.enabled) return no(WireError.AppDisabled)
@@ -52,8 +53,6 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   if (app.allowedOrigins !== undefined && (origin === undefined || !app.allowedOrigins.includes(origin))) {
     return no(WireError.Unauthorized, `Origin ${String(origin).slice(0, 80)} is not allowed`)
   }
-  const appMax = app.limits.maxConnections
-  if (appMax > 0 && ctx.hub.appConnectionCount(app.id) >= appMax) return no(WireError.AppOverQuota)
   const max = ctx.options.maxConnections
   if (ctx.draining || (max > 0 && ctx.hub.connectionCount >= max)) return no(WireError.OverCapacity)
   return { ok: true, app, dialect: choice.dialect }
@@ -113,14 +112,8 @@ function releaseRequest (socket: WebSocket, req: FastifyRequest): void {
 
 export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
   const on = socketHandlers(ctx)
-  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
-    const { key } = req.params as { key: string }
-    const verdict = admit(ctx, key, req)
-    if (!verdict.ok) {
-      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
-      return
-    }
-    const conn = new Connection(socket, verdict.app, verdict.dialect, newSocketId(), ctx.options.maxBufferedBytes)
+  const accept = (socket: TrackedSocket, req: FastifyRequest, app: App, dialect: Dialect): void => {
+    const conn = new Connection(socket, app, dialect, newSocketId(), ctx.options.maxBufferedBytes)
     ctx.heartbeat.touch(conn)
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
@@ -137,9 +130,59 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
       activity_timeout: ctx.options.activityTimeout
     })
   }
+  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
+    const { key } = req.params as { key: string }
+    const verdict = admit(ctx, key, req)
+    if (!verdict.ok) {
+      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
+      return
+    }
+    const { app, dialect } = verdict
+    if (app.limits.maxConnections === 0) {
+      accept(socket, req, app, dialect)
+      return
+    }
+    // The app's quota is cluster-wide: the adapter counts the connection before it is accepted.
+    ctx.hub.reserveConnection(app).then((reserved) => {
+      if (!reserved) refuseSocket(socket, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
+      else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
+      else accept(socket, req, app, dialect)
+    }, (error: unknown) => {
+      ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
+      refuseSocket(socket, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
+    })
+  }
   for (const path of ['/app/:key', '/apps/:key']) {
     fastify.get(path, { websocket: true }, handler)
   }
+}
+
+/**
+ * An upgrade to a path under the prefix that no route serves (`/app/`, `/app/key/extra`, `/nope`) is
+ * accepted and answered with `error` 4005 and a 4005 close (PROTOCOL.md §5), in the dialect the query asks
+ * for, instead of a bare HTTP 404. Added to the host instance, so it sees requests no route matched; plain
+ * HTTP requests and paths outside the prefix keep the host's 404.
+ */
+export function refuseUnknownPaths (fastify: FastifyInstance, prefix: string): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404 || request.headers.upgrade?.toLowerCase() !== 'websocket') {
+      done()
+      return
+    }
+    const url = request.raw.url ?? request.url
+    const path = url.split('?')[0] ?? ''
+    if (prefix !== '' && path !== prefix && !path.startsWith(prefix + '/')) {
+      done()
+      return
+    }
+    const dialect = new URLSearchParams(url.slice(path.length + 1)).has('protocol') ? DIALECTS.pusher : DIALECTS.broadcastt
+    void reply.hijack()
+    fastify.websocketServer.handleUpgrade(request.raw, request.raw.socket, Buffer.alloc(0), (socket) => {
+      socket.on('error', () => { socket.terminate() })
+      refuseSocket(socket, dialect, WireError.PathNotFound, `Path ${path.slice(0, 80)} not found`)
+    })
+    done() // the hijacked reply ends the hook chain
+  })
 }
 
 /** Sends 4200 to every connection (clients reconnect at once, to another node), then waits for them to go. */

@@ -35,8 +35,9 @@ export class Debouncer {
       this.#drain(appId, key, lane, now)
       return
     }
-    if (event.name === 'subscription_count') this.#supersede(lane)
-    const releaseAt = this.#delayed(key, event) ? now + this.delayMs : now
+    // A newer count replaces a waiting one, and goes no later than it would have.
+    const replaced = event.name === 'subscription_count' ? this.#supersede(lane) : undefined
+    const releaseAt = this.#delayed(key, event) ? Math.min(now + this.delayMs, replaced ?? Infinity) : now
     if (lane.length === 0 && releaseAt <= now) {
       this.#emit(appId, key, event)
       return
@@ -67,10 +68,10 @@ export class Debouncer {
     return true
   }
 
-  /** A newer subscription count replaces a waiting one. */
-  #supersede (lane: Pending[]): void {
+  /** Removes a waiting subscription count; returns when it was due. */
+  #supersede (lane: Pending[]): number | undefined {
     const i = lane.findIndex((p) => p.event.name === 'subscription_count')
-    if (i !== -1) lane.splice(i, 1)
+    return i === -1 ? undefined : lane.splice(i, 1)[0]?.releaseAt
   }
 
   #delayed (key: string, event: WebhookEvent): boolean {

@@ -33,6 +33,8 @@ export interface DispatcherDeps {
   readonly log: FastifyBaseLogger
   readonly now: () => number
   readonly send: (delivery: QueuedDelivery, target: SendTarget) => Promise<SendOutcome>
+  /** Called when a retry starts waiting, so the owner keeps its tick running. */
+  readonly onRetryWaiting: () => void
   /** [0, 1); tests may pin it. */
   readonly random?: () => number
 }
@@ -163,6 +165,7 @@ export class Dispatcher {
     const { retryBaseDelayMs: base, retryMaxDelayMs: max } = this.deps.options
     job.dueAt = Math.min(now + backoffDelay(job.attempts, base, max, this.#random), giveUpAt)
     this.#lane(delivery.appId).waiting.add(job)
+    this.deps.onRetryWaiting()
     this.deps.log.debug({ appId: delivery.appId, url: delivery.url, attempt: job.attempts, reason: outcome.reason },
       'webhook attempt failed; retrying')
     this.deps.events.emit('webhook_retried', { appId: delivery.appId, url: delivery.url, attempt: job.attempts, reason: outcome.reason })

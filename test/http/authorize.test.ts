@@ -10,25 +10,25 @@ import { startServer, TEST_APP } from '../helpers/server.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** What the test host's session hook sets (the example app and docs do the same). */
-    user?: { id: string, name: string }
+    /** What the test host's session hook sets (the example app calls it `user`). */
+    account?: { id: string, name: string }
   }
 }
 
 const APP = { ...TEST_APP, encryptionMasterKey: MASTER_KEY }
 
-/** The test host: a session hook sets request.user from an `x-user` header; the callbacks use it. */
+/** The test host: a session hook sets request.account from an `x-user` header; the callbacks use it. */
 const authorize: AuthorizeOptions = {
   channel: (request, { channel, kind }) => {
-    if (request.user === undefined || channel.endsWith('-forbidden')) return false
-    return kind === 'presence' ? { user_id: request.user.id, user_info: { name: request.user.name } } : true
+    if (request.account === undefined || channel.endsWith('-forbidden')) return false
+    return kind === 'presence' ? { user_id: request.account.id, user_info: { name: request.account.name } } : true
   },
-  user: (request) => request.user === undefined ? false : { id: request.user.id, user_info: { name: request.user.name } }
+  user: (request) => request.account === undefined ? false : { id: request.account.id, user_info: { name: request.account.name } }
 }
 
 function sessionHook (request: FastifyRequest): void {
   const id = request.headers['x-user']
-  if (typeof id === 'string') request.user = { id, name: id.toUpperCase() }
+  if (typeof id === 'string') request.account = { id, name: id.toUpperCase() }
 }
 
 async function server (t: Parameters<typeof startServer>[0], options: AuthorizeOptions = authorize) {
@@ -62,7 +62,7 @@ t.test('form-encoded (pusher-js, Echo) and JSON (broadcastt-js) bodies get what 
 
   const presence = await s.post('/broadcasting/auth', { socket_id: '3.4', channel_name: 'presence-room' }, ann)
   t.same(presence.json, signer.authorizeChannel('3.4', 'presence-room', { user_id: 'ann', user_info: { name: 'ANN' } }),
-    'presence: channel_data is the member the callback returned, from the host\'s request.user')
+    'presence: channel_data is the member the callback returned, from the host\'s request.account')
   const encrypted = await s.post('/broadcasting/auth', { socket_id: '5.6', channel_name: 'private-encrypted-vault' }, ann)
   t.same(encrypted.json, signer.authorizeChannel('5.6', 'private-encrypted-vault'), 'encrypted: shared_secret')
   t.type(encrypted.json.shared_secret, 'string')
@@ -152,7 +152,7 @@ t.test('the host\'s hooks, error handler and parsers', async (t) => {
     authorize: {
       path: '/rt/auth',
       onRequest: async () => { order.push('route onRequest') },
-      channel: (request) => { order.push('channel'); return request.user !== undefined }
+      channel: (request) => { order.push('channel'); return request.account !== undefined }
     }
   })
   // Added after the plugin: it still runs before the auth route, as host hooks do.

@@ -34,13 +34,13 @@ t.test('request format: POST, JSON, key and signature headers the pusher SDK acc
   t.match(request.body, { time_ms: Number, events: [{ name: 'channel_occupied', channel: 'news' }] })
   t.ok(Math.abs(request.body.time_ms - Date.now()) < 60_000, 'time_ms is the server time in ms')
 
-  const pusher = new Pusher({ appId: TEST_APP.id, key: TEST_APP.key, secret: TEST_APP.secret })
+  const pusher = new Pusher({ appId: TEST_APP.id, key: TEST_APP.key, secret: TEST_APP.secret, host: '127.0.0.1' })
   const webhook = pusher.webhook({ headers: request.headers as Record<string, string>, rawBody: request.rawBody })
   t.ok(webhook.isValid(), 'the pusher SDK validates the webhook')
   t.same(webhook.getEvents(), request.body.events)
   const tampered = pusher.webhook({ headers: request.headers as Record<string, string>, rawBody: request.rawBody.replace('news', 'nope') })
   t.notOk(tampered.isValid(), 'and refuses a changed body')
-  const other = new Pusher({ appId: TEST_APP.id, key: TEST_APP.key, secret: 'another-secret' })
+  const other = new Pusher({ appId: TEST_APP.id, key: TEST_APP.key, secret: 'another-secret', host: '127.0.0.1' })
   t.notOk(other.webhook({ headers: request.headers as Record<string, string>, rawBody: request.rawBody }).isValid(),
     'and a body signed with another secret')
 })
