@@ -38,6 +38,9 @@ export class Connection {
   clientEventsAt = Number.NEGATIVE_INFINITY
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
+  /** Frames queued behind `inbound` (bounded; see hub/inbound.ts). */
+  waiting = 0
+  waitingBytes = 0
   open = true
   /** The TCP socket under the WebSocket, for prepared frames; set only when no extension was negotiated. */
   raw: Writable | undefined = undefined
