@@ -3,6 +3,7 @@
  * the same hub as the WebSocket and REST sides.
  */
 import type { AppStore, App } from './apps/app-store.js'
+import { createAuthorizationHelpers, type AuthorizationHelpers } from './authorize/helpers.js'
 import { EventTooLargeError, InvalidEventError, UnknownAppError } from './errors.js'
 import { cacheInfo, type CacheInfo } from './hub/cache.js'
 import type { HubEvents } from './hub/events.js'
@@ -41,7 +42,8 @@ export interface ChannelState extends ChannelInfo {
   occupied: boolean
 }
 
-export interface BroadcasttApi {
+/** Also signs channel and user authorizations in-process (`authorizeChannel`, `authenticateUser`). */
+export interface BroadcasttApi extends AuthorizationHelpers {
   /** Publishes an event to channels; rejects with a coded error (400/404/413) when the event is refused. */
   trigger (event: TriggerInput): Promise<void>
   /** Occupied channels of an app, optionally only those whose name starts with `prefix`. */
@@ -68,6 +70,7 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
     return app
   }
   const api: BroadcasttApi = {
+    ...createAuthorizationHelpers(appOf),
     async trigger (event) {
       const app = appOf(event.appId)
       const problem = triggerProblem(app, event)
@@ -79,17 +82,17 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
     async channels (appId, options = {}) {
       const app = appOf(appId)
       const out = dict<ChannelInfo>()
-      for (const [name, counts] of await hub.adapter.channels(app.id, options.prefix)) out[name] = counts
+      for (const [name, counts] of await hub.channels(app.id, options.prefix)) out[name] = counts
       return out
     },
     async channel (appId, name) {
       const app = appOf(appId)
-      const counts = await hub.adapter.channel(app.id, name)
+      const counts = await hub.channel(app.id, name)
       return { occupied: counts.subscriptionCount > 0, ...counts }
     },
     async members (appId, channel) {
       const app = appOf(appId)
-      return (await hub.adapter.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
+      return (await hub.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
     },
     async cache (appId, channel) {
       return await cacheInfo(hub, appOf(appId).id, channel)
@@ -98,7 +101,7 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
       await api.trigger({ appId, channels: [userChannel(userId)], name, data })
     },
     async terminateUser (appId, userId) {
-      await hub.adapter.terminateUser(appOf(appId).id, userId)
+      await hub.terminateUser(appOf(appId).id, userId)
     },
     on (event, listener) {
       hub.events.on(event, listener as never)

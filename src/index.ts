@@ -13,6 +13,9 @@ import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
 import { drainConnections, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
+import { resolveAuthorize } from './authorize/options.js'
+import { registerAuthorizeRoutes } from './routes/http/authorize.js'
+import { startWebhooks } from './webhooks/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,6 +28,7 @@ const DRAIN_GRACE_MS = 2000
 
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
+  const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id))
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
   const ownsAdapter = input.adapter === undefined
@@ -55,10 +59,14 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const rest = { hub, apps, options, now: () => clock.now(), draining: () => ctx.draining }
   await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
 
-  fastify.decorate('broadcastt', createApi(hub, apps))
+  const api = createApi(hub, apps)
+  fastify.decorate('broadcastt', api)
+  if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
+  const webhooks = await startWebhooks(hub, options, clock, fastify.log)
   heartbeat.start()
   fastify.addHook('onClose', async () => {
     heartbeat.stop()
+    await webhooks?.close()
     if (ownsAdapter) await hub.adapter.close()
   })
 }
@@ -68,3 +76,8 @@ export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
+export type {
+  AuthorizeOptions, ChannelAuthorizer, UserAuthenticator, ChannelAuthorization, ChannelAuthorizationRequest,
+  UserAuthenticationRequest, PresenceMember, UserData, AuthorizedChannelKind
+} from './authorize/options.js'
+export type { AuthorizationHelpers, ChannelAuthResponse, UserAuthResponse } from './authorize/helpers.js'

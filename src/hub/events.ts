@@ -2,21 +2,23 @@
  * Typed events the hub emits. Webhooks, metrics and host code (through `fastify.broadcastt.on`) listen
  * to these; the hub never calls them directly.
  *
- * Channel occupancy events are per node; presence events (`member_added`, `member_removed`) are emitted
- * once per cluster, by the node whose adapter call decided them.
+ * Channel occupancy (`channel_occupied`, `channel_vacated`) and presence (`member_added`, `member_removed`)
+ * events are cluster-wide: each transition is emitted exactly once in the whole cluster, by the node whose
+ * atomic adapter call decided it (for a dead node's channels and members, by the survivor that removed its
+ * records). The other events are about this node's own connections.
  */
 export interface HubEvents {
-  /** A channel got its first subscriber (on this node). */
+  /** A channel got its first subscriber in the cluster (emitted once per transition, cluster-wide). */
   channel_occupied: [{ appId: string, channel: string }]
-  /** A channel lost its last subscriber (on this node). */
+  /** A channel lost its last subscriber in the cluster (emitted once per transition, cluster-wide). */
   channel_vacated: [{ appId: string, channel: string }]
   /** A connection was accepted (after `connection_established` was sent). */
   connection_opened: [{ appId: string, socketId: string }]
   /** A connection closed and was removed from every channel. */
   connection_closed: [{ appId: string, socketId: string }]
-  /** A user's first connection joined a presence channel. */
+  /** A user's first connection in the cluster joined a presence channel (once per transition, cluster-wide). */
   member_added: [{ appId: string, channel: string, userId: string, userInfo: unknown }]
-  /** A user's last connection left a presence channel. */
+  /** A user's last connection in the cluster left a presence channel (once per transition, cluster-wide). */
   member_removed: [{ appId: string, channel: string, userId: string }]
   /**
    * A client event was accepted and forwarded. `data` is the event's data as a string (as delivered);
@@ -27,6 +29,22 @@ export interface HubEvents {
   cache_miss: [{ appId: string, channel: string }]
   /** A connection signed in as a user. */
   user_signed_in: [{ appId: string, userId: string, socketId: string }]
+  /**
+   * A connection joined or left a channel on this node; `localCount` is this node's subscriber count after
+   * the change (0 when the channel was vacated here). The `subscription_count` webhook asks the adapter for
+   * the cluster-wide count.
+   */
+  subscription_count: [{ appId: string, channel: string, localCount: number }]
+
+  // Webhook delivery outcomes (src/webhooks), for metrics. Emitted by the webhook manager, not the hub.
+  /** A webhook request was answered 2xx. `attempts` counts this one; `events` is the batch's size. */
+  webhook_delivered: [{ appId: string, url: string, events: number, attempts: number }]
+  /** A webhook request failed (non-2xx, timeout, network error) and will be retried. */
+  webhook_retried: [{ appId: string, url: string, attempt: number, reason: string }]
+  /** A webhook was given up after the retry horizon (or its URL is no longer configured). */
+  webhook_failed: [{ appId: string, url: string, events: number, reason: string }]
+  /** Events could not be queued because the app's queue was full; `events` of them were not sent. */
+  webhook_overflow: [{ appId: string, url: string, events: number }]
 }
 
 export type HubEventName = keyof HubEvents

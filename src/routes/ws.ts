@@ -53,8 +53,6 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   if (app.allowedOrigins !== undefined && (origin === undefined || !app.allowedOrigins.includes(origin))) {
     return no(WireError.Unauthorized, `Origin ${String(origin).slice(0, 80)} is not allowed`)
   }
-  const appMax = app.limits.maxConnections
-  if (appMax > 0 && ctx.hub.appConnectionCount(app.id) >= appMax) return no(WireError.AppOverQuota)
   const max = ctx.options.maxConnections
   if (ctx.draining || (max > 0 && ctx.hub.connectionCount >= max)) return no(WireError.OverCapacity)
   return { ok: true, app, dialect: choice.dialect }
@@ -114,14 +112,8 @@ function releaseRequest (socket: WebSocket, req: FastifyRequest): void {
 
 export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
   const on = socketHandlers(ctx)
-  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
-    const { key } = req.params as { key: string }
-    const verdict = admit(ctx, key, req)
-    if (!verdict.ok) {
-      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
-      return
-    }
-    const conn = new Connection(socket, verdict.app, verdict.dialect, newSocketId(), ctx.options.maxBufferedBytes)
+  const accept = (socket: TrackedSocket, req: FastifyRequest, app: App, dialect: Dialect): void => {
+    const conn = new Connection(socket, app, dialect, newSocketId(), ctx.options.maxBufferedBytes)
     ctx.heartbeat.touch(conn)
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
@@ -136,6 +128,28 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     conn.sendEvent(conn.dialect.connectionEstablished, {
       socket_id: conn.socketId,
       activity_timeout: ctx.options.activityTimeout
+    })
+  }
+  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
+    const { key } = req.params as { key: string }
+    const verdict = admit(ctx, key, req)
+    if (!verdict.ok) {
+      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
+      return
+    }
+    const { app, dialect } = verdict
+    if (app.limits.maxConnections === 0) {
+      accept(socket, req, app, dialect)
+      return
+    }
+    // The app's quota is cluster-wide: the adapter counts the connection before it is accepted.
+    ctx.hub.reserveConnection(app).then((reserved) => {
+      if (!reserved) refuseSocket(socket, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
+      else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
+      else accept(socket, req, app, dialect)
+    }, (error: unknown) => {
+      ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
+      refuseSocket(socket, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
     })
   }
   for (const path of ['/app/:key', '/apps/:key']) {
