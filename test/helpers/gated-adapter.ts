@@ -7,8 +7,9 @@
 import { MemoryAdapter } from '../../src/adapters/memory.js'
 import type { LocalNode } from '../../src/adapters/adapter.js'
 
-type Method = 'addMember' | 'removeMember' | 'members' | 'getCache' | 'setCache' | 'publish' | 'channel' | 'channels' |
-  'addUserConnection' | 'removeUserConnection' | 'onlineUsers' | 'terminateUser'
+const METHODS = ['subscribe', 'unsubscribe', 'publish', 'channels', 'channel', 'addMember', 'removeMember', 'members',
+  'getCache', 'addUserConnection', 'removeUserConnection', 'onlineUsers', 'addConnection', 'removeConnection'] as const
+type Method = typeof METHODS[number]
 
 type Mode = { kind: 'hold', waiting: Array<() => void> } | { kind: 'fail', error: Error } | { kind: 'hang' }
 
@@ -20,10 +21,8 @@ export class GatedAdapter extends MemoryAdapter {
 
   constructor () {
     super()
-    const methods: Method[] = ['addMember', 'removeMember', 'members', 'getCache', 'setCache', 'publish', 'channel',
-      'channels', 'addUserConnection', 'removeUserConnection', 'onlineUsers', 'terminateUser']
     const self = this as unknown as Record<Method, (...args: unknown[]) => Promise<unknown>>
-    for (const method of methods) {
+    for (const method of METHODS) {
       const real = self[method].bind(this)
       self[method] = async (...args: unknown[]) => {
         this.counts.set(method, (this.counts.get(method) ?? 0) + 1)
