@@ -11,7 +11,7 @@ import { createAdapter, isAdapterConfig } from './adapters/config.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { drainConnections, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
@@ -56,6 +56,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
+  refuseUnknownPaths(fastify, options.prefix)
   const rest = { hub, apps, options, now: () => clock.now(), draining: () => ctx.draining }
   await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
 

@@ -8,6 +8,7 @@ import type { App } from '../apps/app-store.js'
 import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
 
 /** A frame held for a connection while its subscription to the frame's channel syncs (see `Hub.endSync`). */
@@ -52,6 +53,8 @@ export class Connection {
   pingedAt = -1
   /** Time by which the connection must sign in or join a private/presence channel; -1 when not required. */
   authDeadline = -1
+  /** Time (heartbeat clock) the heartbeat first saw this connection closed by the server; -1 until then. */
+  closingSince = -1
   /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
   clientEventTokens = 0
   clientEventsAt = Number.NEGATIVE_INFINITY
@@ -72,7 +75,9 @@ export class Connection {
 
   /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
   send (frame: string | Buffer): void {
-    if (this.#writable()) this.socket.send(frame, TEXT)
+    if (!this.#writable()) return
+    if (this.raw !== undefined) corkForTurn(this.raw)
+    this.socket.send(frame, TEXT)
   }
 
   /**
@@ -82,8 +87,10 @@ export class Connection {
    */
   sendPrepared (frame: PreparedFrame): void {
     if (!this.#writable()) return
-    if (this.raw !== undefined && this.socket.readyState === OPEN) this.raw.write(frame.framed)
-    else this.socket.send(frame.payload, TEXT)
+    if (this.raw !== undefined && this.socket.readyState === OPEN) {
+      corkForTurn(this.raw)
+      this.raw.write(frame.framed)
+    } else this.socket.send(frame.payload, TEXT)
   }
 
   /** Open, and not a slow consumer: one whose unsent output passed the bound is closed with 4100. */

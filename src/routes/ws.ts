@@ -43,6 +43,7 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   const { protocol } = req.query as Query
   const asked = protocol === undefined ? DIALECTS.broadcastt : DIALECTS.pusher
   const no = (spec: WireErrorSpec, message: string = spec.reason) => ({ ok: false as const, spec, message, dialect: asked })
+  if (key === '') return no(WireError.PathNotFound, 'Path not found: it names no app key')
   const app = ctx.apps.byKey(key)
   if (app === undefined) return no(WireError.AppNotFound, `App key ${key.slice(0, 64)} does not exist`)
   if (!app.enabled) return no(WireError.AppDisabled)
@@ -154,6 +155,34 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
   for (const path of ['/app/:key', '/apps/:key']) {
     fastify.get(path, { websocket: true }, handler)
   }
+}
+
+/**
+ * An upgrade to a path under the prefix that no route serves (`/app/`, `/app/key/extra`, `/nope`) is
+ * accepted and answered with `error` 4005 and a 4005 close (PROTOCOL.md §5), in the dialect the query asks
+ * for, instead of a bare HTTP 404. Added to the host instance, so it sees requests no route matched; plain
+ * HTTP requests and paths outside the prefix keep the host's 404.
+ */
+export function refuseUnknownPaths (fastify: FastifyInstance, prefix: string): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404 || request.headers.upgrade?.toLowerCase() !== 'websocket') {
+      done()
+      return
+    }
+    const url = request.raw.url ?? request.url
+    const path = url.split('?')[0] ?? ''
+    if (prefix !== '' && path !== prefix && !path.startsWith(prefix + '/')) {
+      done()
+      return
+    }
+    const dialect = new URLSearchParams(url.slice(path.length + 1)).has('protocol') ? DIALECTS.pusher : DIALECTS.broadcastt
+    void reply.hijack()
+    fastify.websocketServer.handleUpgrade(request.raw, request.raw.socket, Buffer.alloc(0), (socket) => {
+      socket.on('error', () => { socket.terminate() })
+      refuseSocket(socket, dialect, WireError.PathNotFound, `Path ${path.slice(0, 80)} not found`)
+    })
+    done() // the hijacked reply ends the hook chain
+  })
 }
 
 /** Sends 4200 to every connection (clients reconnect at once, to another node), then waits for them to go. */
