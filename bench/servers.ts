@@ -22,6 +22,8 @@ export const LABEL: Record<Kind, string> = { ours: 'fastify-broadcastt', ws: 'ra
 export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
 const CACHE = new URL('.cache/', import.meta.url)
 const PROBE = new URL('probe.ts', import.meta.url).href
+/** This checkout, or BENCH_OURS=/path/to/checkout (a frozen copy, so that the tree can change during a long run). */
+const OURS = process.env.BENCH_OURS ?? new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
 /** Every server process alive, so that a timeout or a crash of the driver can kill them. */
 export const alive = new Set<ChildProcess>()
@@ -71,7 +73,7 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
       apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }]
     })
     return {
-      script: kind === 'ours' ? new URL('../src/cli/main.ts', import.meta.url).pathname : `${process.env.BENCH_BASE ?? '.'}/src/cli/main.ts`,
+      script: `${kind === 'ours' ? OURS : process.env.BENCH_BASE ?? '.'}/src/cli/main.ts`,
       args: [],
       env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
       execArgv

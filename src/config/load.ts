@@ -73,6 +73,11 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
   }
   const file = values.config ?? (env.BROADCASTT_CONFIG === '' ? undefined : env.BROADCASTT_CONFIG)
   const { input, source, development } = appsInput(file, env)
+  // BROADCASTT_REDIS_URL runs the server as a cluster node (docs/scaling.md), unless the file names an adapter.
+  const redisUrl = env.BROADCASTT_REDIS_URL
+  if (redisUrl !== undefined && redisUrl !== '' && typeof input === 'object' && input !== null && !('adapter' in input)) {
+    Object.assign(input, { adapter: { type: 'redis', url: redisUrl } })
+  }
   let options: ResolvedOptions
   try {
     options = resolveOptions(input, '')
