@@ -11,8 +11,12 @@ import { MemoryAdapter } from './adapters/memory.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { drainConnections, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
+import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
+import { createMetrics, type Metrics } from './metrics/prometheus.js'
+import { Traffic } from './metrics/traffic.js'
+import { registerOperationsRoutes, type Readiness } from './routes/operations.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,22 +24,63 @@ declare module 'fastify' {
   }
 }
 
-/** How long shutdown waits for clients to answer the 4200 close before cutting them off. */
-const DRAIN_GRACE_MS = 2000
-
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
   const ownsAdapter = input.adapter === undefined
+  const traffic = options.metrics.enabled ? new Traffic() : undefined
   const hub = new Hub(input.adapter ?? new MemoryAdapter({ now: () => clock.now() }), {
-    clock, onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
+    clock,
+    traffic,
+    onError: (err) => {
+      if (traffic !== undefined) traffic.backgroundErrors++
+      fastify.log.error({ err }, 'broadcastt: background work failed')
+    }
   })
-  await hub.start()
+  const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options)
   const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,
     options.pongTimeout * 1000, () => hub.connections())
   const ctx: WsContext = { hub, heartbeat, apps, options, log: fastify.log, draining: false }
+  const shutdown: ShutdownDeps = {
+    ctx,
+    clock,
+    plan: options.shutdown,
+    prefix: options.prefix,
+    closeOwned: async () => {
+      heartbeat.stop()
+      metrics?.close()
+      if (ownsAdapter) await hub.adapter.close()
+    }
+  }
+  let started = false
+  const readiness = (): Readiness => ctx.draining
+    ? 'draining'
+    : !started ? 'starting' : hub.adapter.ready() ? 'ready' : 'adapter_unavailable'
+  const drain = drainStep(fastify, shutdown)
+  try {
+    await hub.start()
+    await registerRoutes(fastify, ctx, drain.drain, metrics)
+    await fastify.register(async (routes) => {
+      registerOperationsRoutes(routes, {
+        health: options.health, readiness, metrics: options.metrics.endpoint ? metrics : undefined
+      })
+    }, { prefix: options.prefix })
+  } catch (err) {
+    // Registration failed after the adapter was started: close what the plugin created, then fail.
+    await hub.settle()
+    await shutdown.closeOwned()
+    throw err
+  }
+  fastify.decorate('broadcastt', createApi(hub, apps, { metrics, readiness }))
+  addCloseHook(fastify, shutdown, drain.stop)
+  fastify.addHook('onReady', async () => { started = true })
+  heartbeat.start()
+}
 
+async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: () => Promise<void>,
+  metrics: Metrics | undefined): Promise<void> {
+  const { options, hub, apps } = ctx
   if (!fastify.hasDecorator('websocketServer')) {
     const maxPayload = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
     await fastify.register(websocket, {
@@ -45,21 +90,17 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
         fastify.log.debug({ err: error }, 'websocket error')
         socket.terminate()
       },
-      preClose: async () => { await drainConnections(ctx, DRAIN_GRACE_MS) }
+      preClose: drain
     })
   } else {
-    fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
+    fastify.addHook('preClose', drain)
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
-  const rest = { hub, apps, options, now: () => clock.now(), draining: () => ctx.draining }
-  await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
-
-  fastify.decorate('broadcastt', createApi(hub, apps))
-  heartbeat.start()
-  fastify.addHook('onClose', async () => {
-    heartbeat.stop()
-    if (ownsAdapter) await hub.adapter.close()
-  })
+  const rest = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
+  await fastify.register(async (routes) => {
+    if (metrics !== undefined) routes.addHook('onResponse', metrics.onResponse)
+    await registerRestApi(routes, rest)
+  }, { prefix: options.prefix })
 }
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })

@@ -9,6 +9,7 @@ import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import type { PreparedFrame } from './ws-frame.js'
+import type { AppTraffic } from '../metrics/traffic.js'
 
 /** ws send options shared by every send: text frames, never compressed. */
 const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
@@ -37,8 +38,12 @@ export class Connection {
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
   open = true
+  /** The close code the server sent, once it closed the connection. */
+  closeCode: number | undefined
   /** The TCP socket under the WebSocket, for prepared frames; set only when no extension was negotiated. */
   raw: Writable | undefined = undefined
+  /** The app's traffic counters, when metrics are on. */
+  traffic: AppTraffic | undefined = undefined
 
   constructor (
     readonly socket: WebSocket,
@@ -51,7 +56,9 @@ export class Connection {
 
   /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
   send (frame: string | Buffer): void {
-    if (this.#writable()) this.socket.send(frame, TEXT)
+    if (!this.#writable()) return
+    this.socket.send(frame, TEXT)
+    this.traffic?.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
   }
 
   /**
@@ -89,6 +96,7 @@ export class Connection {
   close (spec: WireErrorSpec, message: string = spec.reason): void {
     if (!this.open) return
     this.open = false
+    this.closeCode = spec.code ?? undefined
     this.socket.close(spec.code ?? undefined, closeReason(message))
   }
 }

@@ -11,6 +11,7 @@ import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { HubEvents } from './events.js'
 import { prepareFrame } from './ws-frame.js'
+import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
 import { leavePresence } from './presence.js'
 import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
 
@@ -37,17 +38,23 @@ export interface HubOptions {
   clock: Pick<Clock, 'now'>
   /** Called with errors of background work (adapter calls nobody awaits). */
   onError?: (error: unknown) => void
+  /** Counters read by the metrics; absent when metrics are off. */
+  traffic?: Traffic | undefined
 }
 
 export class Hub implements LocalNode {
   readonly events = new EventEmitter<HubEvents>()
   readonly clock: Pick<Clock, 'now'>
+  readonly traffic: Traffic | undefined
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
+  /** Background work not finished yet; `settle()` waits for it before the adapter is closed. */
+  readonly #pending = new Set<Promise<unknown>>()
   #connectionCount = 0
 
   constructor (readonly adapter: Adapter, options: HubOptions) {
     this.clock = options.clock
+    this.traffic = options.traffic
     this.#onError = options.onError ?? (() => {})
   }
 
@@ -55,9 +62,18 @@ export class Hub implements LocalNode {
     await this.adapter.attach(this)
   }
 
-  /** Runs work nobody awaits; its failure is reported, never thrown. */
+  /** Runs work nobody awaits; its failure is reported, never thrown. `settle()` waits for it. */
   background (work: Promise<unknown>): void {
-    work.catch(this.#onError)
+    const tracked: Promise<unknown> = work.catch(this.#onError).finally(() => { this.#pending.delete(tracked) })
+    this.#pending.add(tracked)
+  }
+
+  /**
+   * Resolves once no background work is left (work finishing may start more: presence leaves after a close),
+   * so nothing started by a socket event touches the adapter after it is closed.
+   */
+  async settle (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending)
   }
 
   /** Reports a failure of work done for a connection (the host's logger by default). */
@@ -91,8 +107,11 @@ export class Hub implements LocalNode {
     this.events.emit('connection_opened', { appId: conn.app.id, socketId: conn.socketId })
   }
 
-  /** Removes a closed connection from every channel it was in, and from its user. Idempotent. */
-  removeConnection (conn: Connection): void {
+  /**
+   * Removes a closed connection from every channel it was in, and from its user. Idempotent. `code` is the
+   * close code (the one the server sent when it closed the connection, else the client's).
+   */
+  removeConnection (conn: Connection, code?: number): void {
     const index = this.#apps.get(conn.app.id)
     if (index === undefined || !index.connections.delete(conn)) return
     this.#connectionCount--
@@ -104,7 +123,7 @@ export class Hub implements LocalNode {
     }
     if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
     if (index.empty) this.#apps.delete(conn.app.id)
-    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId })
+    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId, ...(code === undefined ? {} : { code }) })
   }
 
   /** Whether `subscribe` would add the connection: undefined when it would, else why not. */
@@ -201,7 +220,12 @@ export class Hub implements LocalNode {
 
   /** Publishes one serialized event to a channel on every node. */
   async publish (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): Promise<void> {
-    await this.adapter.publish(appId, channel, frames, exceptSocketId)
+    try {
+      await this.adapter.publish(appId, channel, frames, exceptSocketId)
+    } catch (error) {
+      if (this.traffic !== undefined) this.traffic.publishErrors++
+      throw error
+    }
   }
 
   deliver (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): void {
@@ -213,10 +237,21 @@ export class Hub implements LocalNode {
     // Serialize and frame once per dialect variant, not once per subscriber.
     const pusher = prepareFrame(frames.pusher)
     const broadcastt = frames.broadcastt === frames.pusher ? pusher : prepareFrame(frames.broadcastt)
+    let toPusher = 0
+    let toBroadcastt = 0
     for (const conn of members) {
       if (conn.socketId === exceptSocketId) continue
-      conn.sendPrepared(conn.dialect.name === 'pusher' ? pusher : broadcastt)
+      if (conn.dialect.name === 'pusher') {
+        conn.sendPrepared(pusher)
+        toPusher++
+      } else {
+        conn.sendPrepared(broadcastt)
+        toBroadcastt++
+      }
     }
+    // Counted once per delivery (N connections, their bytes), never per subscriber.
+    this.traffic?.of(appId).delivered(kindOfFrame(frames.pusher), toPusher + toBroadcastt,
+      toPusher * pusher.payload.length + toBroadcastt * broadcastt.payload.length)
   }
 
   * localChannels (appId: string): Iterable<readonly [string, number]> {

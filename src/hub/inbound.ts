@@ -50,4 +50,5 @@ export function receiveFrame (hub: Hub, conn: Connection, raw: string): void {
     if (conn.inbound === tracked) conn.inbound = undefined
   })
   conn.inbound = tracked
+  hub.background(tracked)
 }
