@@ -126,7 +126,7 @@ t.test('a failed registration closes the adapter it started', async (t) => {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
   app.get('/app/:key', async () => 'taken') // the plugin's WebSocket route cannot be added
-  await t.rejects(app.register(broadcastt, { apps: [TEST_APP] }).ready(), /already declared/)
+  await t.rejects(async () => { await app.register(broadcastt, { apps: [TEST_APP] }) }, /already declared/)
   t.equal(closed, 1, 'the adapter was closed once')
 })
 
