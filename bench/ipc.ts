@@ -24,6 +24,11 @@ export type FromChild =
   | { type: 'cpu', usage: NodeJS.CpuUsage }
   | { type: 'error', message: string }
 
+/** Driver → any bench server process, answered by `bench/probe.ts`. */
+export type ProbeRequest = { type: 'probe-cpu' } | { type: 'probe-memory', settle: Settle }
+/** `bench/probe.ts` → driver. */
+export type ProbeReply = { type: 'probe-cpu', usage: NodeJS.CpuUsage } | { type: 'probe-memory', memory: MemorySample }
+
 /** What a server child provides to the harness. */
 export interface BenchServer {
   port: number
@@ -57,10 +62,12 @@ export interface MemorySample {
   waitedMs: number
 }
 
-/** Samples are taken at least this long (V8's memory reducer starts 8 s after a full GC) … */
-const SETTLE_MIN_MS = 9000
-/** … until the last `SETTLE_RUN` samples, 1 s apart, agree within `SETTLE_TOLERANCE`, or this long. */
-const SETTLE_MAX_MS = 30_000
+/**
+ * Samples are taken at least `minMs` (V8's memory reducer starts 8 s after a full GC) until the last
+ * `SETTLE_RUN` samples, 1 s apart, agree within `SETTLE_TOLERANCE`, or for `maxMs` at most.
+ */
+export interface Settle { minMs: number, maxMs: number }
+export const FULL_SETTLE: Settle = { minMs: 9000, maxMs: 30_000 }
 const SETTLE_RUN = 4
 const SETTLE_TOLERANCE = 0.01
 
@@ -81,7 +88,7 @@ const rssOld = (s: Omit<MemorySample, 'waitedMs'>): number => s.usage.rss - s.yo
  * and heap and resident size stop moving. Without this, one-off releases (the reducer shrinking the young
  * generation, pooled pages returned to the OS) land in whichever measurement they happen to precede.
  */
-async function settledMemory (gc: NodeJS.GCFunction): Promise<MemorySample> {
+export async function settledMemory (gc: NodeJS.GCFunction, settle: Settle = FULL_SETTLE): Promise<MemorySample> {
   const started = Date.now()
   const samples: Array<Omit<MemorySample, 'waitedMs'>> = []
   for (;;) {
@@ -93,7 +100,7 @@ async function settledMemory (gc: NodeJS.GCFunction): Promise<MemorySample> {
       return Math.max(...values) - Math.min(...values) <= SETTLE_TOLERANCE * Math.max(...values)
     })
     const last = samples[samples.length - 1]
-    if (last !== undefined && ((steady && waitedMs >= SETTLE_MIN_MS) || waitedMs >= SETTLE_MAX_MS)) {
+    if (last !== undefined && ((steady && waitedMs >= settle.minMs) || waitedMs >= settle.maxMs)) {
       return { ...last, waitedMs }
     }
     await delay(1000)

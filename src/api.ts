@@ -3,6 +3,7 @@
  * the same hub as the WebSocket and REST sides.
  */
 import type { AppStore, App } from './apps/app-store.js'
+import { createAuthorizationHelpers, type AuthorizationHelpers } from './authorize/helpers.js'
 import { EventTooLargeError, InvalidEventError, MetricsDisabledError, UnknownAppError } from './errors.js'
 import { cacheInfo, type CacheInfo } from './hub/cache.js'
 import type { HubEvents } from './hub/events.js'
@@ -11,6 +12,7 @@ import { publishEvent, triggerProblem } from './hub/trigger.js'
 import { userChannel } from './protocol/channel-name.js'
 import type { Metrics } from './metrics/prometheus.js'
 import type { Readiness } from './routes/operations.js'
+import { dict } from './protocol/dict.js'
 
 export type { CacheInfo }
 
@@ -42,7 +44,8 @@ export interface ChannelState extends ChannelInfo {
   occupied: boolean
 }
 
-export interface BroadcasttApi {
+/** Also signs channel and user authorizations in-process (`authorizeChannel`, `authenticateUser`). */
+export interface BroadcasttApi extends AuthorizationHelpers {
   /** Publishes an event to channels; rejects with a coded error (400/404/413) when the event is refused. */
   trigger (event: TriggerInput): Promise<void>
   /** Occupied channels of an app, optionally only those whose name starts with `prefix`. */
@@ -82,6 +85,7 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
     return app
   }
   const api: BroadcasttApi = {
+    ...createAuthorizationHelpers(appOf),
     async trigger (event) {
       const app = appOf(event.appId)
       const problem = triggerProblem(app, event)
@@ -92,7 +96,7 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
     },
     async channels (appId, options = {}) {
       const app = appOf(appId)
-      const out: Record<string, ChannelInfo> = {}
+      const out = dict<ChannelInfo>()
       for (const [name, counts] of await hub.adapter.channels(app.id, options.prefix)) out[name] = counts
       return out
     },

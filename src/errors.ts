@@ -23,3 +23,10 @@ export const RouteNotFoundError = createError('FST_BROADCASTT_NOT_FOUND', 'Route
 export const BodyTooLargeError = createError('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
 export const RateLimitedError = createError('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
 export const ShuttingDownError = createError('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)
+
+// In-process authorization (`authorize` option, `fastify.broadcastt.authorizeChannel` / `authenticateUser`).
+// Malformed requests use FST_BROADCASTT_INVALID_REQUEST (400).
+export const AuthorizationDeniedError = createError('FST_BROADCASTT_AUTHORIZATION_DENIED', '%s', 403)
+export const InvalidAuthorizationError = createError('FST_BROADCASTT_INVALID_AUTHORIZATION', '%s', 500)
+export const EncryptionKeyMissingError = createError('FST_BROADCASTT_NO_ENCRYPTION_KEY',
+  'App %s has no encryptionMasterKey, so encrypted channels cannot be authorized', 500)

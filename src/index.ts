@@ -17,6 +17,9 @@ import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown
 import { createMetrics, type Metrics } from './metrics/prometheus.js'
 import { Traffic } from './metrics/traffic.js'
 import { registerOperationsRoutes, type Readiness } from './routes/operations.js'
+import { resolveAuthorize } from './authorize/options.js'
+import { registerAuthorizeRoutes } from './routes/http/authorize.js'
+import { startWebhooks, type WebhookManager } from './webhooks/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,6 +29,7 @@ declare module 'fastify' {
 
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
+  const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id))
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
   const ownsAdapter = input.adapter === undefined
@@ -47,12 +51,15 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     clock,
     plan: options.shutdown,
     prefix: options.prefix,
+    // Webhooks flush (or stay in their durable queue), then the adapter closes: both after the drain.
     closeOwned: async () => {
       heartbeat.stop()
       metrics?.close()
+      await webhooks?.close()
       if (ownsAdapter) await hub.adapter.close()
     }
   }
+  let webhooks: WebhookManager | undefined
   let started = false
   const readiness = (): Readiness => ctx.draining
     ? 'draining'
@@ -66,13 +73,16 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
         health: options.health, readiness, metrics: options.metrics.endpoint ? metrics : undefined
       })
     }, { prefix: options.prefix })
+    const api = createApi(hub, apps, { metrics, readiness })
+    fastify.decorate('broadcastt', api)
+    if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
+    webhooks = await startWebhooks(hub, options, clock, fastify.log)
   } catch (err) {
     // Registration failed after the adapter was started: close what the plugin created, then fail.
     await hub.settle()
     await shutdown.closeOwned()
     throw err
   }
-  fastify.decorate('broadcastt', createApi(hub, apps, { metrics, readiness }))
   addCloseHook(fastify, shutdown, drain.stop)
   fastify.addHook('onReady', async () => { started = true })
   heartbeat.start()
@@ -108,3 +118,8 @@ export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
+export type {
+  AuthorizeOptions, ChannelAuthorizer, UserAuthenticator, ChannelAuthorization, ChannelAuthorizationRequest,
+  UserAuthenticationRequest, PresenceMember, UserData, AuthorizedChannelKind
+} from './authorize/options.js'
+export type { AuthorizationHelpers, ChannelAuthResponse, UserAuthResponse } from './authorize/helpers.js'

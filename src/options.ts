@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -65,6 +66,70 @@ export const LimitsSchema = Type.Object({
     LIMIT_DEFAULTS.readRequestsPerSecond)
 }, { additionalProperties: false, default: {} })
 
+/** Hub events a webhook can ask for (PROTOCOL.md §11). */
+export const WEBHOOK_EVENT_TYPES = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed',
+  'client_event', 'cache_miss', 'subscription_count'] as const
+export type WebhookEventType = typeof WEBHOOK_EVENT_TYPES[number]
+
+export const WebhookSchema = Type.Object({
+  url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'http(s) URL the events are POSTed to' }),
+  eventTypes: Type.Array(Type.Union(WEBHOOK_EVENT_TYPES.map((e) => Type.Literal(e))), {
+    minItems: 1, uniqueItems: true, description: 'The event types sent to this URL'
+  }),
+  filter: Type.Optional(Type.Object({
+    channelNameStartsWith: Type.Optional(Type.String({ minLength: 1 })),
+    channelNameEndsWith: Type.Optional(Type.String({ minLength: 1 }))
+  }, { additionalProperties: false, description: 'Only events of channels whose name matches' })),
+  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), {
+    description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
+  }))
+}, { additionalProperties: false })
+
+/** Delivery knobs shared by every app's webhooks (docs/webhooks.md). */
+export const WEBHOOK_DEFAULTS = Object.freeze({
+  /** Milliseconds events of one app are gathered into one request. */
+  batchMs: 50,
+  /** Events in one request at most. */
+  batchSize: 100,
+  /** Milliseconds channel_vacated, member_removed and a falling subscription_count wait for their opposite. */
+  debounceMs: 3000,
+  /** Milliseconds one request may take (connect, headers and body). */
+  timeoutMs: 10_000,
+  /** Milliseconds after its first attempt a delivery is given up (logged, counted as failed). */
+  retryHorizonMs: 5 * 60_000,
+  /** First retry delay; doubled per attempt, with full jitter, up to retryMaxDelayMs. */
+  retryBaseDelayMs: 1000,
+  retryMaxDelayMs: 60_000,
+  /** Requests of one app in flight at once (per node). */
+  inFlightPerApp: 4,
+  /** Deliveries of one app waiting or retrying at once (per node; per app stream with Redis); more overflow. */
+  queueLimitPerApp: 1000,
+  /** Bytes of a receiver's answer that are read (then discarded); a longer answer closes the connection. */
+  responseBytes: 1024,
+  /** Milliseconds `close()` keeps sending what is due before it leaves the rest in the queue. */
+  closeTimeoutMs: 2000,
+  /** With Redis: milliseconds an entry of a silent consumer (a dead node) waits before another node takes it. */
+  claimIdleMs: 30_000
+})
+
+const ms = (description: string, fallback: number, minimum = 1) =>
+  Type.Integer({ minimum, default: fallback, description })
+
+export const WebhookDeliverySchema = Type.Object({
+  batchMs: ms('Milliseconds events of one app are gathered into one request', WEBHOOK_DEFAULTS.batchMs),
+  batchSize: ms('Events in one request at most', WEBHOOK_DEFAULTS.batchSize),
+  debounceMs: ms('Milliseconds channel_vacated/member_removed wait for their opposite', WEBHOOK_DEFAULTS.debounceMs, 0),
+  timeoutMs: ms('Milliseconds one request may take', WEBHOOK_DEFAULTS.timeoutMs),
+  retryHorizonMs: ms('Milliseconds after the first attempt a delivery is given up', WEBHOOK_DEFAULTS.retryHorizonMs, 0),
+  retryBaseDelayMs: ms('First retry delay (doubled per attempt, with jitter)', WEBHOOK_DEFAULTS.retryBaseDelayMs),
+  retryMaxDelayMs: ms('Longest retry delay', WEBHOOK_DEFAULTS.retryMaxDelayMs),
+  inFlightPerApp: ms('Requests of one app in flight at once', WEBHOOK_DEFAULTS.inFlightPerApp),
+  queueLimitPerApp: ms('Deliveries of one app queued at once; more overflow', WEBHOOK_DEFAULTS.queueLimitPerApp),
+  responseBytes: ms('Bytes of a receiver\'s answer read, then discarded', WEBHOOK_DEFAULTS.responseBytes, 0),
+  closeTimeoutMs: ms('Milliseconds close() keeps delivering', WEBHOOK_DEFAULTS.closeTimeoutMs, 0),
+  claimIdleMs: ms('With Redis: idle milliseconds before a dead node\'s entries are taken over', WEBHOOK_DEFAULTS.claimIdleMs)
+}, { additionalProperties: false, default: {} })
+
 export const AppSchema = Type.Object({
   id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_\\-.]+$', description: 'App id, used in REST paths' }),
   key: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_\\-.]+$', description: 'Public key, used by clients' }),
@@ -84,7 +149,12 @@ export const AppSchema = Type.Object({
     minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
   }),
   watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
-  limits: LimitsSchema
+  encryptionMasterKey: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$',
+    description: '32 bytes in base64 (the Pusher SDKs\' encryptionMasterKeyBase64): each encrypted channel\'s shared_secret is derived from it'
+  })),
+  limits: LimitsSchema,
+  webhooks: Type.Array(WebhookSchema, { default: [], description: 'Where to POST the app\'s webhooks (docs/webhooks.md)' })
 }, { additionalProperties: false })
 
 /** The signed REST API (PROTOCOL.md §9) and its OpenAPI document. */
@@ -148,7 +218,8 @@ export const OptionsSchema = Type.Object({
   health: Type.Boolean({ default: false, description: 'Serve GET {prefix}/health (liveness) and GET {prefix}/ready (readiness)' }),
   metrics: MetricsSchema,
   shutdown: ShutdownSchema,
-  rest: RestSchema
+  rest: RestSchema,
+  webhookDelivery: WebhookDeliverySchema
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
@@ -157,6 +228,8 @@ export type ResolvedOptions = Static<typeof OptionsSchema>
 export type RestOptions = Static<typeof RestSchema>
 export type MetricsOptions = Static<typeof MetricsSchema>
 export type ShutdownOptions = Static<typeof ShutdownSchema>
+export type WebhookConfig = Static<typeof WebhookSchema>
+export type WebhookDeliveryOptions = Static<typeof WebhookDeliverySchema>
 
 /** What `fastify.register(broadcastt, options)` accepts: every defaulted field may be left out. */
 export interface BroadcasttOptions {
@@ -171,6 +244,8 @@ export interface BroadcasttOptions {
   metrics?: Partial<MetricsOptions>
   shutdown?: Partial<ShutdownOptions>
   rest?: Partial<RestOptions>
+  /** How webhooks are batched, retried and bounded (docs/webhooks.md). */
+  webhookDelivery?: Partial<WebhookDeliveryOptions>
   /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
   clock?: Clock
   /**
@@ -179,6 +254,8 @@ export interface BroadcasttOptions {
    * plugin creates and closes.
    */
   adapter?: Adapter
+  /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
+  authorize?: AuthorizeOptions
 }
 
 export interface AppInput {
@@ -193,13 +270,45 @@ export interface AppInput {
   authorizedConnections?: boolean
   authorizationTimeout?: number
   watchlist?: boolean
+  /** 32 bytes in base64, as the Pusher SDKs' `encryptionMasterKeyBase64`; needed to authorize encrypted channels. */
+  encryptionMasterKey?: string
   limits?: Partial<AppLimits>
+  /** Where to POST the app's webhooks (docs/webhooks.md). */
+  webhooks?: WebhookConfig[]
 }
 
 export interface Clock {
   now(): number
   setInterval(fn: () => void, ms: number): unknown
   clearInterval(timer: never): void
+}
+
+/**
+ * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
+ * taken as given, never cloned or checked by the schema. Everything else must be plain data.
+ */
+export const HOST_VALUES = ['clock', 'adapter', 'authorize'] as const
+
+/**
+ * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
+ * a bigint or a cycle — as a message naming its path; undefined when there is none.
+ */
+function notData (input: unknown, path: string, seen: Set<object> = new Set()): string | undefined {
+  const at = path === '' ? '(root)' : path
+  if (typeof input === 'function') return `${at}: Unexpected function (callbacks are accepted only as ${HOST_VALUES.join(', ')})`
+  if (typeof input === 'symbol' || typeof input === 'bigint') return `${at}: Unexpected ${typeof input}`
+  if (typeof input !== 'object' || input === null) return undefined
+  if (seen.has(input)) return `${at}: Unexpected circular reference`
+  seen.add(input)
+  const entries: Array<[string, unknown]> = Array.isArray(input)
+    ? input.map((item, i) => [`[${i}]`, item])
+    : Object.entries(input).map(([key, item]) => [path === '' ? key : `.${key}`, item])
+  for (const [key, item] of entries) {
+    const problem = notData(item, path + key, seen)
+    if (problem !== undefined) return problem
+  }
+  seen.delete(input)
+  return undefined
 }
 
 /** `/apps/0/secret` → `apps[0].secret` */
@@ -213,7 +322,10 @@ function dottedPath (pointer: string): string {
  * object in messages (`options` for the plugin, '' for a config file, whose name the CLI prints itself).
  */
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
-  const { clock: _clock, adapter: _adapter, ...rest } = (input ?? {}) as Record<string, unknown>
+  const rest = { ...(input ?? {}) as Record<string, unknown> }
+  for (const key of HOST_VALUES) Reflect.deleteProperty(rest, key)
+  const problem = notData(rest, root)
+  if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {
@@ -231,5 +343,12 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
       seen.add(app[field])
     })
   }
+  resolved.apps.forEach((app, i) => {
+    app.webhooks.forEach((hook, j) => {
+      if (!URL.canParse(hook.url)) {
+        throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].webhooks[${j}].url: not a valid URL`)
+      }
+    })
+  })
   return resolved
 }

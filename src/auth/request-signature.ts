@@ -95,12 +95,20 @@ export function signRequest (
 }
 
 /**
- * Verifies a signed REST request. Checks, in order: the auth parameters are present once each,
- * `auth_key` is the app's, `auth_version` is 1.0, `auth_timestamp` is an integer within
- * ±`windowSeconds` of `nowSeconds`, `body_md5` is present for a non-empty body and matches the
- * body, and `auth_signature` matches (constant-time compare).
+ * Verifies a signed REST request: {@link verifyRequestQuery}, then {@link verifyRequestBody}. The signature
+ * covers `body_md5`, so a server checks the query before it reads the body, and the body only after that.
  */
 export function verifyRequest (input: VerifyRequestInput): RequestVerification {
+  const signed = verifyRequestQuery(input)
+  return signed.ok ? verifyRequestBody(input.query.body_md5, input.rawBody) : signed
+}
+
+/**
+ * The checks that need no body, in order: the auth parameters are present once each, `auth_key` is the
+ * app's, `auth_version` is 1.0, `auth_timestamp` is an integer within ±`windowSeconds` of `nowSeconds`,
+ * `body_md5` (when present) is sent once, and `auth_signature` matches (constant-time compare).
+ */
+export function verifyRequestQuery (input: Omit<VerifyRequestInput, 'rawBody'>): RequestVerification {
   const { app, query } = input
   const params = authParams(query)
   if (typeof params === 'string') return fail(REQUEST_AUTH_CODES.MISSING_AUTH_PARAMS, params)
@@ -112,14 +120,22 @@ export function verifyRequest (input: VerifyRequestInput): RequestVerification {
   }
   const stale = timestampProblem(params.timestamp, input.nowSeconds, input.windowSeconds)
   if (stale !== undefined) return fail(REQUEST_AUTH_CODES.STALE_TIMESTAMP, stale)
-  const bodyProblem = checkBody(query.body_md5, input.rawBody)
-  if (bodyProblem !== undefined) return bodyProblem
+  const bodyMd5 = query.body_md5
+  if (bodyMd5 !== undefined && typeof bodyMd5 !== 'string') {
+    return fail(REQUEST_AUTH_CODES.BODY_MD5_MISMATCH, `body_md5 was sent ${bodyMd5.length} times; send it once`)
+  }
   const base = signatureBaseString(input.method, input.path, query)
   if (!safeEqualHex(params.signature, hmacSha256Hex(app.secret, base))) {
     return fail(REQUEST_AUTH_CODES.INVALID_SIGNATURE,
       `auth_signature does not match; expected the hex HMAC-SHA256 of ${JSON.stringify(base)} with the app secret`)
   }
   return { ok: true }
+}
+
+/** The body against the (signed) `body_md5`: required for a non-empty body, and equal to its MD5. */
+export function verifyRequestBody (bodyMd5: string | readonly string[] | undefined, rawBody: Buffer | string | undefined):
+RequestVerification {
+  return checkBody(bodyMd5, rawBody) ?? { ok: true }
 }
 
 interface AuthParams { key: string, timestamp: string, version: string, signature: string }

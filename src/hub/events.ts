@@ -32,6 +32,22 @@ export interface HubEvents {
   cache_miss: [{ appId: string, channel: string }]
   /** A connection signed in as a user. */
   user_signed_in: [{ appId: string, userId: string, socketId: string }]
+  /**
+   * A connection joined or left a channel on this node; `localCount` is this node's subscriber count after
+   * the change (0 when the channel was vacated here). The `subscription_count` webhook asks the adapter for
+   * the cluster-wide count.
+   */
+  subscription_count: [{ appId: string, channel: string, localCount: number }]
+
+  // Webhook delivery outcomes (src/webhooks), for metrics. Emitted by the webhook manager, not the hub.
+  /** A webhook request was answered 2xx. `attempts` counts this one; `events` is the batch's size. */
+  webhook_delivered: [{ appId: string, url: string, events: number, attempts: number }]
+  /** A webhook request failed (non-2xx, timeout, network error) and will be retried. */
+  webhook_retried: [{ appId: string, url: string, attempt: number, reason: string }]
+  /** A webhook was given up after the retry horizon (or its URL is no longer configured). */
+  webhook_failed: [{ appId: string, url: string, events: number, reason: string }]
+  /** Events could not be queued because the app's queue was full; `events` of them were not sent. */
+  webhook_overflow: [{ appId: string, url: string, events: number }]
 }
 
 export type HubEventName = keyof HubEvents

@@ -3,14 +3,13 @@
  * unsubscribe, publish and deliver. Publishing goes through the adapter, which calls `deliver` on every node.
  * Presence, cache, client-event and user rules live beside this file and use these primitives.
  */
-import { EventEmitter } from 'node:events'
 import type { Adapter, LocalNode } from '../adapters/adapter.js'
 import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
-import type { HubEvents } from './events.js'
 import { prepareFrame } from './ws-frame.js'
+import { SafeEmitter } from './safe-emitter.js'
 import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
 import { leavePresence } from './presence.js'
 import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
@@ -43,7 +42,8 @@ export interface HubOptions {
 }
 
 export class Hub implements LocalNode {
-  readonly events = new EventEmitter<HubEvents>()
+  /** Hub events; a listener that throws is reported through `onError`, never thrown into socket handlers. */
+  readonly events = new SafeEmitter((error) => { this.reportError(error) })
   readonly clock: Pick<Clock, 'now'>
   readonly traffic: Traffic | undefined
   readonly #apps = new Map<string, AppIndex>()
@@ -146,6 +146,7 @@ export class Hub implements LocalNode {
     }
     members.add(conn)
     conn.channels.add(channel)
+    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
     return 'subscribed'
   }
 
@@ -161,6 +162,7 @@ export class Hub implements LocalNode {
     if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, conn.app.id, channel, conn.socketId))
     const members = index.channels.get(channel)
     if (members === undefined || !members.delete(conn)) return
+    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
     if (members.size === 0) {
       index.channels.delete(channel)
       this.events.emit('channel_vacated', { appId: conn.app.id, channel })

@@ -36,16 +36,31 @@ export function handleFrame (hub: Hub, conn: Connection, raw: string): Promise<v
   return undefined
 }
 
+/** A failure of the server's own code while handling a frame: reported, and the client gets a generic error. */
+function internalError (hub: Hub, conn: Connection, error: unknown): void {
+  hub.reportError(error)
+  conn.error(WireError.Generic, 'Internal error')
+}
+
+/** `handleFrame`, with a synchronous failure reported instead of thrown into the socket's event handler. */
+function handleSafely (hub: Hub, conn: Connection, raw: string): Promise<void> | undefined {
+  try {
+    return handleFrame(hub, conn, raw)
+  } catch (error) {
+    internalError(hub, conn, error)
+    return undefined
+  }
+}
+
 /** Handles a frame in arrival order: at once when nothing is pending, else after the pending frames. */
 export function receiveFrame (hub: Hub, conn: Connection, raw: string): void {
   const pending = conn.inbound
   const work = pending === undefined
-    ? handleFrame(hub, conn, raw)
-    : pending.then(() => conn.open ? handleFrame(hub, conn, raw) : undefined)
+    ? handleSafely(hub, conn, raw)
+    : pending.then(() => conn.open ? handleSafely(hub, conn, raw) : undefined)
   if (work === undefined) return
   const tracked: Promise<void> = work.catch((error: unknown) => {
-    hub.reportError(error)
-    conn.error(WireError.Generic, 'Internal error')
+    internalError(hub, conn, error)
   }).finally(() => {
     if (conn.inbound === tracked) conn.inbound = undefined
   })

@@ -8,6 +8,7 @@ import { encodeDialectEvent } from '../protocol/codec.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 import type { SubscriptionError } from './subscribe.js'
+import { dict } from '../protocol/dict.js'
 
 /** Longest presence user id, in characters. */
 export const MAX_USER_ID_LENGTH = 128
@@ -55,7 +56,7 @@ export function presenceMember (conn: Connection, channelData: string | undefine
 /** The `subscription_succeeded` data of a presence channel: `{"presence":{"ids","hash","count"}}`. */
 export function presenceData (members: readonly PresenceMember[]): unknown {
   const ids: string[] = []
-  const hash: Record<string, unknown> = {}
+  const hash = dict<unknown>()
   for (const { id, info } of members) {
     ids.push(id)
     hash[id] = info

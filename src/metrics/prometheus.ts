@@ -60,6 +60,25 @@ function connectionFamilies (registry: Registry, hub: Hub, app: (id: string | un
   }
 }
 
+/** Webhook outcomes, from the events the webhook manager emits on the hub. */
+function webhookFamilies (registry: Registry, hub: Hub, app: (id: string) => string): () => void {
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['app'], registers: [registry] })
+  const delivered = counter('broadcastt_webhook_deliveries_total', 'Webhook requests answered 2xx')
+  const retried = counter('broadcastt_webhook_retries_total', 'Webhook requests that failed and will be retried')
+  const failed = counter('broadcastt_webhook_failures_total', 'Webhook deliveries given up (retry horizon passed)')
+  const overflow = counter('broadcastt_webhook_overflow_events_total', 'Webhook events dropped because the app\'s queue was full')
+  const listeners = {
+    webhook_delivered: ({ appId }: { appId: string }) => { delivered.inc({ app: app(appId) }) },
+    webhook_retried: ({ appId }: { appId: string }) => { retried.inc({ app: app(appId) }) },
+    webhook_failed: ({ appId }: { appId: string }) => { failed.inc({ app: app(appId) }) },
+    webhook_overflow: ({ appId, events }: { appId: string, events: number }) => { overflow.inc({ app: app(appId) }, events) }
+  }
+  for (const [event, listener] of Object.entries(listeners)) hub.events.on(event as 'webhook_delivered', listener as never)
+  return () => {
+    for (const [event, listener] of Object.entries(listeners)) hub.events.off(event as 'webhook_delivered', listener as never)
+  }
+}
+
 /** Sums the traffic counters of every app by label value (apps beyond the cap share "other"). */
 function byLabel (traffic: Traffic, app: (id: string) => string): Map<string, AppTraffic[]> {
   const out = new Map<string, AppTraffic[]>()
@@ -152,6 +171,7 @@ export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOpti
   const app = (id: string | undefined): string => id === undefined ? 'unknown' : labelled.has(id) ? id : 'other'
   if (options.metrics.defaultMetrics) collectDefaultMetrics({ register: registry })
   const unlisten = connectionFamilies(registry, hub, app)
+  const unlistenWebhooks = webhookFamilies(registry, hub, app)
   trafficFamilies(registry, traffic, app)
   stateFamilies(registry, hub, ids, app)
   const onClientEvent: Listener<'client_event'> = ({ appId }) => { traffic.of(appId).clientEventsIn++ }
@@ -180,6 +200,7 @@ export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOpti
     },
     close () {
       unlisten()
+      unlistenWebhooks()
       hub.events.off('client_event', onClientEvent)
       registry.clear()
     }

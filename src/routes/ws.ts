@@ -102,7 +102,11 @@ function socketHandlers (ctx: WsContext) {
       const closeCode = conn.closeCode ?? code
       forgetIp(ctx, this)
       ctx.log.info({ appId: conn.app.id, socketId: conn.socketId, code: closeCode }, 'connection closed')
-      ctx.hub.removeConnection(conn, closeCode)
+      try {
+        ctx.hub.removeConnection(conn, closeCode)
+      } catch (error) {
+        ctx.hub.reportError(error)
+      }
     }
   }
 }

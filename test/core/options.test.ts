@@ -36,6 +36,35 @@ t.test('register rejects bad options with one coded error naming the path', asyn
   }
 })
 
+t.test('functions and other non-data values in options name their path (issue #7, defect 12)', async (t) => {
+  const APP = { id: 'a', key: 'k', secret: 's' }
+  const cyclic: Record<string, unknown> = { ...APP }
+  cyclic.self = cyclic
+  const cases: Array<[unknown, RegExp]> = [
+    [{ apps: [APP], authorise: () => {} }, /^options\.authorise: Unexpected function \(callbacks are accepted only as clock, adapter\)$/],
+    [{ apps: [{ ...APP, foo: () => {} }] }, /^options\.apps\[0\]\.foo: Unexpected function/],
+    [{ apps: [{ ...APP, limits: { frameBytes: () => 1 } }] }, /^options\.apps\[0\]\.limits\.frameBytes: Unexpected function/],
+    [{ apps: [APP, { ...APP, id: 'b', key: 'k2', dialects: ['pusher', Symbol('x')] }] }, /^options\.apps\[1\]\.dialects\[1\]: Unexpected symbol$/],
+    [{ apps: [APP], rest: { bodyLimit: 10n } }, /^options\.rest\.bodyLimit: Unexpected bigint$/],
+    [{ apps: [cyclic] }, /^options\.apps\[0\]\.self: Unexpected circular reference$/],
+    [{ apps: [APP], onRequest: async () => {} }, /^options\.onRequest: Unexpected function/]
+  ]
+  for (const [options, message] of cases) {
+    const app = Fastify()
+    // @ts-expect-error: deliberately wrong options
+    const error = await app.register(broadcastt, options).ready().then(() => undefined, (err: Error) => err)
+    t.match(error, { code: 'FST_BROADCASTT_INVALID_OPTIONS', message }, message.source)
+    await app.close()
+  }
+  t.throws(() => resolveOptions({ apps: [{ ...APP, hook: () => {} }] }, ''), { message: /^apps\[0\]\.hook: Unexpected function/ },
+    'a config file\'s paths have no root name')
+  const shared = { frameBytes: 2048 }
+  t.doesNotThrow(() => resolveOptions({ apps: [{ ...APP, limits: shared }, { id: 'b', key: 'k2', secret: 's', limits: shared }] }),
+    'the same object twice is not a cycle')
+  t.doesNotThrow(() => resolveOptions({ apps: [APP], clock: { now: () => 0 }, adapter: { close: () => {} } }),
+    'clock and adapter are the host\'s own objects')
+})
+
 t.test('a host that registered @fastify/websocket itself keeps it', async (t) => {
   const { default: websocket } = await import('@fastify/websocket')
   const app = Fastify()

@@ -9,6 +9,7 @@ import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
 import { privateAuth } from '../channels/helpers.js'
 import { signed } from '../http/helpers.js'
+import { receiver } from '../webhooks/receiver.js'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
 
@@ -130,4 +131,22 @@ t.test('metrics() serves the same text for a port of the host\'s choice; endpoin
   t.match(contentType, /^text\/plain/)
   t.match(body, /broadcastt_connections\{app="test-id"\} 0/)
   t.notMatch(body, /process_cpu/, 'no default metrics when turned off')
+})
+
+t.test('webhook deliveries, retries and failures are counted from the webhook events', async (t) => {
+  const hook = await receiver(t)
+  hook.answer = (n) => n === 0 ? 500 : 200
+  const server = await startServer(t, {
+    apps: [{ ...TEST_APP, webhooks: [{ url: hook.url, eventTypes: ['channel_occupied'] }] }],
+    webhookDelivery: { batchMs: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 1 },
+    metrics: { enabled: true }
+  })
+  const delivered = new Promise<void>((resolve) => { server.app.broadcastt.on('webhook_delivered', () => { resolve() }) })
+  const client = await open(t, server.wsUrl())
+  await client.subscribe('hooked')
+  await delivered
+  const { samples } = await scrape(server)
+  t.equal(value(samples, 'broadcastt_webhook_retries_total', { app: TEST_APP.id }), 1, 'the 500 was retried')
+  t.equal(value(samples, 'broadcastt_webhook_deliveries_total', { app: TEST_APP.id }), 1)
+  t.equal(value(samples, 'broadcastt_webhook_failures_total', { app: TEST_APP.id }), 0)
 })

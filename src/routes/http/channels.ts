@@ -15,6 +15,7 @@ import {
   SignedQuery, UsersResponse, type ChannelAttributes
 } from './schemas.js'
 import { appOf } from './verify-signature.js'
+import { dict } from '../../protocol/dict.js'
 
 /** The channel name of a path, or 400 when it is not a valid name. */
 function channelName (name: string, nameLength: number): string {
@@ -42,7 +43,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
     if (attributes.has('user_count') && !isPresence(prefix)) {
       throw new InvalidRequestError('info=user_count needs filter_by_prefix to start with "presence-"')
     }
-    const channels: Record<string, ChannelAttributes> = {}
+    const channels = dict<ChannelAttributes>()
     for (const [name, counts] of await ctx.hub.adapter.channels(app.id, prefix)) {
       channels[name] = attributesOf(attributes, counts)
     }

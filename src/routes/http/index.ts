@@ -10,6 +10,7 @@ import type { RestContext } from './context.js'
 import { BackendRate } from './rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
+import { collectParamRoute, registerLongParamRoutes, type ParamRoute } from './long-params.js'
 import { collectRoute, openApiDocument, type CollectedRoute } from './openapi.js'
 import { SHARED_SCHEMAS } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
@@ -74,10 +75,15 @@ export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestCo
     api.setNotFoundHandler((request, reply) => {
       void reply.send(new RouteNotFoundError(request.method, (request.raw.url ?? request.url).split('?')[0]?.slice(0, 200)))
     })
-    api.addHook('onRoute', (route) => { collectRoute(routes, route) })
+    const paramRoutes: ParamRoute[] = []
+    api.addHook('onRoute', (route) => {
+      collectRoute(routes, route)
+      collectParamRoute(paramRoutes, route)
+    })
     verifySignatureHook(api, ctx)
     registerEventRoutes(api, ctx)
     registerChannelRoutes(api, ctx)
     registerUserRoutes(api, ctx)
+    registerLongParamRoutes(api, paramRoutes)
   }, { prefix: '/apps/:app_id' })
 }

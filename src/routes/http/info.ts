@@ -8,6 +8,7 @@ import { InvalidRequestError } from '../../errors.js'
 import type { Hub } from '../../hub/hub.js'
 import { channelType } from '../../protocol/channel-name.js'
 import type { ChannelAttributes } from './schemas.js'
+import { dict } from '../../protocol/dict.js'
 
 export type Attribute = 'subscription_count' | 'user_count' | 'cache'
 
@@ -48,7 +49,7 @@ export function attributesOf (attributes: ReadonlySet<Attribute>, counts: Channe
 /** The asked attributes of each channel, read after publishing. */
 export async function channelsAttributes (hub: Hub, appId: string, channels: readonly string[],
   attributes: ReadonlySet<Attribute>): Promise<Record<string, ChannelAttributes>> {
-  const out: Record<string, ChannelAttributes> = {}
+  const out = dict<ChannelAttributes>()
   for (const channel of channels) out[channel] = attributesOf(attributes, await hub.adapter.channel(appId, channel))
   return out
 }

@@ -1,0 +1,139 @@
+/**
+ * The three servers under test, each in its own process with `bench/probe.ts` preloaded: this project's
+ * standalone server (`src/cli/main.ts`, LOG_LEVEL=warn), the raw `ws` loop (`bench/server-raw.ts`) and soketi.
+ * Same app credentials, loopback only, free ports. `cpu()` and `memory()` read the server process itself.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { writeFileSync, mkdirSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { MemorySample, ProbeReply, ProbeRequest, Settle } from './ipc.js'
+import { soketiConfig, soketiEntry } from './soketi.js'
+
+/**
+ * `base` is this project from another checkout (BENCH_BASE=/path/to/checkout, e.g. an older commit
+ * extracted with `git archive`), for before/after comparisons of an optimization in one run.
+ */
+export type Kind = 'ours' | 'ws' | 'soketi' | 'base'
+export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'base']
+export const LABEL: Record<Kind, string> = { ours: 'fastify-broadcastt', ws: 'raw ws loop', soketi: 'soketi 1.6.1', base: 'ours (BENCH_BASE)' }
+
+export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
+const CACHE = new URL('.cache/', import.meta.url)
+const PROBE = new URL('probe.ts', import.meta.url).href
+
+/** Every server process alive, so that a timeout or a crash of the driver can kill them. */
+export const alive = new Set<ChildProcess>()
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => { server.close(resolve) })
+  return port
+}
+
+async function accepting (port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before listening: ${stderr()}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => { resolve(false) })
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`server not listening on ${port} after 60 s: ${stderr()}`)
+    await delay(100)
+  }
+}
+
+function writeConfig (name: string, body: object): string {
+  mkdirSync(CACHE, { recursive: true })
+  const file = new URL(name, CACHE).pathname
+  writeFileSync(file, JSON.stringify(body, null, 2))
+  return file
+}
+
+/** Script, arguments and environment of each kind. */
+async function command (kind: Kind, port: number, profileDir: string | undefined): Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: string[] }> {
+  // --no-flush-bytecode: V8 would otherwise drop the bytecode of functions unused for a few GCs, and the
+  // forced GCs of the memory measurement would move megabytes of code between two samples.
+  const execArgv = ['--import', 'tsx', '--import', PROBE, '--expose-gc', '--no-flush-bytecode']
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) }
+  if (profileDir !== undefined) {
+    mkdirSync(profileDir, { recursive: true })
+    Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
+  }
+  if (kind === 'ours' || kind === 'base') {
+    const config = writeConfig('ours.json', {
+      apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }]
+    })
+    return {
+      script: kind === 'ours' ? new URL('../src/cli/main.ts', import.meta.url).pathname : `${process.env.BENCH_BASE ?? '.'}/src/cli/main.ts`,
+      args: [],
+      env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
+      execArgv
+    }
+  }
+  if (kind === 'ws') return { script: new URL('server-raw.ts', import.meta.url).pathname, args: [], env, execArgv }
+  const config = writeConfig('soketi.json', soketiConfig(APP, { http: port, metrics: await freePort(), cluster: await freePort() }))
+  return { script: soketiEntry(), args: ['start', `--config=${config}`], env, execArgv }
+}
+
+export class Server {
+  #waiters = new Map<string, (reply: ProbeReply) => void>()
+  #stderr = ''
+
+  private constructor (readonly kind: Kind, readonly port: number, readonly child: ChildProcess) {
+    child.on('message', (reply: ProbeReply) => {
+      const waiter = this.#waiters.get(reply.type)
+      this.#waiters.delete(reply.type)
+      waiter?.(reply)
+    })
+    child.stderr?.on('data', (chunk: Buffer) => { this.#stderr = (this.#stderr + chunk.toString()).slice(-4000) })
+  }
+
+  static async start (kind: Kind, options: { profileDir?: string | undefined } = {}): Promise<Server> {
+    const port = await freePort()
+    const { script, args, env, execArgv } = await command(kind, port, options.profileDir)
+    const child = fork(script, args, { env, execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    alive.add(child)
+    child.once('exit', () => { alive.delete(child) })
+    const server = new Server(kind, port, child)
+    await accepting(port, child, () => server.#stderr)
+    return server
+  }
+
+  get wsUrl (): string { return `ws://127.0.0.1:${this.port}/app/${APP.key}?protocol=7&client=bench&version=1.0` }
+  get httpUrl (): string { return `http://127.0.0.1:${this.port}` }
+  get stderr (): string { return this.#stderr }
+
+  async #ask<T extends ProbeReply['type']> (request: ProbeRequest & { type: T }): Promise<Extract<ProbeReply, { type: T }>> {
+    if (this.child.exitCode !== null) throw new Error(`${LABEL[this.kind]} exited (${this.child.exitCode}): ${this.#stderr}`)
+    const reply = new Promise<ProbeReply>((resolve) => { this.#waiters.set(request.type, resolve) })
+    this.child.send(request)
+    return await reply as Extract<ProbeReply, { type: T }>
+  }
+
+  /** User + system CPU seconds the server process has used so far. */
+  async cpu (): Promise<number> {
+    const { usage } = await this.#ask({ type: 'probe-cpu' })
+    return (usage.user + usage.system) / 1e6
+  }
+
+  async memory (settle: Settle): Promise<MemorySample> {
+    return (await this.#ask({ type: 'probe-memory', settle })).memory
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s (a profile is written on a clean exit only). */
+  async close (): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = new Promise((resolve) => this.child.once('exit', resolve))
+    this.child.kill('SIGTERM')
+    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, 5000)
+    await exited
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The webhook manager: listens to hub events (the hub never calls webhooks), debounces and batches them per
+ * app, queues one delivery per webhook URL, and has the dispatcher send them. One interval, on the plugin's
+ * clock, ticks every `batchMs` while anything is waiting; it stops when nothing is.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { HubEventName, HubEvents } from '../hub/events.js'
+import type { Hub } from '../hub/hub.js'
+import type { AppConfig, Clock, WebhookDeliveryOptions } from '../options.js'
+import { Batcher, wants } from './batcher.js'
+import { Debouncer } from './debounce.js'
+import { Dispatcher } from './dispatcher.js'
+import { WebhookSender } from './sender.js'
+import type { Delivery, WebhookEvent, WebhookQueue } from './types.js'
+
+const OPPOSITE: Partial<Record<WebhookEvent['name'], WebhookEvent['name']>> = {
+  channel_occupied: 'channel_vacated',
+  channel_vacated: 'channel_occupied',
+  member_added: 'member_removed',
+  member_removed: 'member_added'
+}
+
+export interface WebhookManagerOptions {
+  readonly hub: Hub
+  /** Every app; only those with webhooks are listened to. */
+  readonly apps: readonly AppConfig[]
+  readonly delivery: WebhookDeliveryOptions
+  readonly clock: Clock
+  readonly log: FastifyBaseLogger
+  readonly queue: WebhookQueue
+  /** Whether `subscription_count` asks the adapter for the cluster-wide count (else the local one is it). */
+  readonly clusterCounts: boolean
+}
+
+export class WebhookManager {
+  readonly #apps: ReadonlyMap<string, AppConfig>
+  readonly #debouncer: Debouncer
+  readonly #batcher: Batcher
+  readonly #dispatcher: Dispatcher
+  readonly #sender: WebhookSender
+  readonly #unlisten: Array<() => void> = []
+  readonly #pushes = new Set<Promise<void>>()
+  #timer: unknown
+  #closed = false
+
+  constructor (private readonly options: WebhookManagerOptions) {
+    const { delivery, clock, hub, log, queue } = options
+    this.#apps = new Map(options.apps.filter((app) => app.webhooks.length > 0).map((app) => [app.id, app]))
+    this.#sender = new WebhookSender(delivery)
+    this.#batcher = new Batcher(delivery.batchSize, this.#apps, () => clock.now(), (d) => { this.#push(d) })
+    this.#debouncer = new Debouncer(delivery.debounceMs, (appId, event) => { this.#batcher.add(appId, event) })
+    this.#dispatcher = new Dispatcher({
+      options: delivery,
+      apps: this.#apps,
+      queue,
+      events: hub.events,
+      log,
+      now: () => clock.now(),
+      send: async (d, target) => await this.#sender.send(d, target),
+      onRetryWaiting: () => { this.#schedule() }
+    })
+  }
+
+  /** App ids that have webhooks. */
+  get appIds (): string[] { return [...this.#apps.keys()] }
+
+  async start (): Promise<void> {
+    const { queue, delivery } = this.options
+    await queue.start((d) => {
+      this.#dispatcher.take(d)
+      this.#schedule()
+    }, (appId) => delivery.queueLimitPerApp - this.#dispatcher.held(appId))
+    this.#listen()
+  }
+
+  #listen (): void {
+    const { events } = this.options.hub
+    const on = <E extends HubEventName>(name: E, fn: (...args: HubEvents[E]) => void): void => {
+      events.on(name, fn as never)
+      this.#unlisten.push(() => { events.off(name, fn as never) })
+    }
+    on('channel_occupied', ({ appId, channel }) => { this.#event(appId, { name: 'channel_occupied', channel }) })
+    on('channel_vacated', ({ appId, channel }) => { this.#event(appId, { name: 'channel_vacated', channel }) })
+    on('member_added', ({ appId, channel, userId }) => { this.#event(appId, { name: 'member_added', channel, user_id: userId }) })
+    on('member_removed', ({ appId, channel, userId }) => { this.#event(appId, { name: 'member_removed', channel, user_id: userId }) })
+    on('cache_miss', ({ appId, channel }) => { this.#event(appId, { name: 'cache_miss', channel }) })
+    on('client_event', ({ appId, channel, event, data, socketId, userId }) => {
+      this.#event(appId, {
+        name: 'client_event', channel, event, data, socket_id: socketId, ...(userId === undefined ? {} : { user_id: userId })
+      })
+    })
+    on('subscription_count', ({ appId, channel, localCount }) => { this.#subscriptionCount(appId, channel, localCount) })
+  }
+
+  /** Whether any webhook of the app wants events of this type (cheap check before any work). */
+  #wanted (appId: string, name: WebhookEvent['name']): boolean {
+    return this.#apps.get(appId)?.webhooks.some((hook) => hook.eventTypes.includes(name)) ?? false
+  }
+
+  #event (appId: string, event: WebhookEvent): void {
+    if (this.#closed || !this.#apps.has(appId)) return
+    // Occupied/vacated and member events enter the debouncer when either of the pair is wanted: they cancel there.
+    const opposite = OPPOSITE[event.name]
+    if (!this.#wanted(appId, event.name) && (opposite === undefined || !this.#wanted(appId, opposite))) return
+    this.#debouncer.push(appId, event, this.options.clock.now())
+    this.#schedule()
+  }
+
+  #subscriptionCount (appId: string, channel: string, localCount: number): void {
+    if (this.#closed || !this.#wanted(appId, 'subscription_count')) return
+    const emit = (count: number): void => {
+      // A channel at 0 is reported by channel_vacated.
+      if (count > 0) this.#event(appId, { name: 'subscription_count', channel, subscription_count: count })
+    }
+    if (!this.options.clusterCounts) {
+      emit(localCount)
+      return
+    }
+    this.options.hub.background(this.options.hub.adapter.channel(appId, channel).then((c) => { emit(c.subscriptionCount) }))
+  }
+
+  #push (delivery: Delivery): void {
+    const work = this.options.queue.push(delivery).then((result) => {
+      if (result === 'full') this.#overflow(delivery, 'the app\'s webhook queue is full')
+    }, (err: unknown) => {
+      this.#overflow(delivery, `queueing failed: ${err instanceof Error ? err.message : String(err)}`)
+    }).finally(() => { this.#pushes.delete(work) })
+    this.#pushes.add(work)
+  }
+
+  #overflow (delivery: Delivery, reason: string): void {
+    const { appId, url, events } = delivery
+    this.options.log.error({ appId, url, events, reason }, 'webhook not queued: overflow')
+    this.options.hub.events.emit('webhook_overflow', { appId, url, events })
+  }
+
+  /** Starts the tick while anything waits; `#tick` stops it when nothing does. */
+  #schedule (): void {
+    if (this.#timer !== undefined || this.#closed) return
+    const timer = this.options.clock.setInterval(() => { this.#tick() }, this.options.delivery.batchMs) as { unref?: () => void }
+    timer.unref?.()
+    this.#timer = timer
+  }
+
+  #tick (): void {
+    const now = this.options.clock.now()
+    this.#debouncer.tick(now)
+    this.#batcher.flush()
+    this.#dispatcher.tick(now)
+    if (this.#debouncer.size === 0 && this.#batcher.size === 0 && !this.#dispatcher.waiting) this.#stopTimer()
+  }
+
+  #stopTimer (): void {
+    if (this.#timer !== undefined) this.options.clock.clearInterval(this.#timer as never)
+    this.#timer = undefined
+  }
+
+  /**
+   * Flushes what waits (debounced events too: nobody comes back to a node that is closing), sends what is
+   * ready for up to `closeTimeoutMs`, then stops. What is left stays in a durable queue, or is lost with the
+   * memory queue (logged with its count).
+   */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    for (const unlisten of this.#unlisten) unlisten()
+    this.#debouncer.flush()
+    this.#batcher.flush()
+    this.#closed = true
+    this.#stopTimer()
+    await within(this.options.delivery.closeTimeoutMs, (async () => {
+      await Promise.all(this.#pushes)
+      await this.#dispatcher.drainReady()
+    })())
+    const stopped = this.#dispatcher.stop()
+    await this.#sender.close()
+    await stopped
+    const left = (this.options.queue as { pending?: number }).pending ?? 0
+    if (left > 0) this.options.log.warn({ deliveries: left }, 'webhooks: undelivered webhooks lost at shutdown (memory queue)')
+    await this.options.queue.close()
+  }
+}
+
+/** Waits for `work`, at most `ms` (real time: shutdown is bounded in wall time whatever the clock). */
+async function within (ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
+export { wants }

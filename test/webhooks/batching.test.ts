@@ -1,0 +1,68 @@
+/**
+ * Filters (event types, channel-name prefix and suffix) and batching: events of one app gather into one
+ * request per webhook, never mixing apps, at most `batchSize` per request, in order.
+ */
+import t from 'tap'
+import { TEST_APP, startServer } from '../helpers/server.js'
+import { open } from '../helpers/ws-client.js'
+import { joined } from '../channels/helpers.js'
+import { receiver } from './receiver.js'
+import { collect, serverWithWebhooks } from './helpers.js'
+
+t.test('filters: event types, channel-name prefix and suffix', async (t) => {
+  const all = await receiver(t)
+  const prefixed = await receiver(t)
+  const suffixed = await receiver(t)
+  const both = await receiver(t)
+  const server = await serverWithWebhooks(t, [
+    { url: all.url, eventTypes: ['channel_occupied'] },
+    { url: prefixed.url, eventTypes: ['channel_occupied'], filter: { channelNameStartsWith: 'private-' } },
+    { url: suffixed.url, eventTypes: ['channel_occupied', 'cache_miss'], filter: { channelNameEndsWith: '-eu' } },
+    { url: both.url, eventTypes: ['channel_occupied'], filter: { channelNameStartsWith: 'cache-', channelNameEndsWith: '-eu' } }
+  ])
+  const delivered = collect(server.app, 'webhook_delivered')
+  const client = await open(t, server.wsUrl())
+  for (const channel of ['news', 'cache-us', 'cache-eu', 'orders-eu']) await joined(client, channel)
+  await all.eventCount(4)
+  await suffixed.eventCount(3)
+  await both.eventCount(1)
+  t.same(all.events.map((e) => e.channel), ['news', 'cache-us', 'cache-eu', 'orders-eu'])
+  t.same(suffixed.events.map((e) => `${e.name}:${e.channel}`), ['channel_occupied:cache-eu', 'cache_miss:cache-eu', 'channel_occupied:orders-eu'])
+  t.same(both.events.map((e) => e.channel), ['cache-eu'])
+  t.equal(prefixed.requests.length, 0, 'no request when no event matches')
+  t.ok(delivered.every((d) => d.url !== prefixed.url))
+})
+
+t.test('a batch per app and window, in order; never two apps in one request', async (t) => {
+  const hook = await receiver(t)
+  const apps = [
+    { ...TEST_APP, webhooks: [{ url: hook.url, eventTypes: ['channel_occupied' as const] }] },
+    { id: 'other-id', key: 'other-key', secret: 'other-secret', webhooks: [{ url: hook.url, eventTypes: ['channel_occupied' as const] }] }
+  ]
+  const server = await startServer(t, { apps, webhookDelivery: { batchMs: 50 }, clock: t.clock })
+  const a = await open(t, server.wsUrl())
+  const b = await open(t, server.wsUrl('other-key'))
+  for (let i = 0; i < 5; i++) await joined(a, `a-${i}`)
+  for (let i = 0; i < 3; i++) await joined(b, `b-${i}`)
+  t.equal(hook.requests.length, 0, 'nothing sent before the window ends (fake clock)')
+  t.clock.advance(50)
+  await hook.eventCount(8)
+  const byKey = new Map(hook.requests.map((r) => [r.headers['x-pusher-key'], r.body.events.map((e) => e.channel)]))
+  t.equal(hook.requests.length, 2, 'one request per app')
+  t.same(byKey.get(TEST_APP.key), ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'], 'in order')
+  t.same(byKey.get('other-key'), ['b-0', 'b-1', 'b-2'])
+})
+
+t.test('at most batchSize events per request', async (t) => {
+  const hook = await receiver(t)
+  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['channel_occupied'] }], { batchMs: 50, batchSize: 4 },
+    { clock: t.clock })
+  const client = await open(t, server.wsUrl())
+  for (let i = 0; i < 10; i++) await joined(client, `c-${i}`)
+  await hook.eventCount(8)
+  t.same(hook.requests.map((r) => r.body.events.length), [4, 4], 'full batches go at once')
+  t.clock.advance(50)
+  await hook.eventCount(10)
+  t.same(hook.requests.map((r) => r.body.events.length), [4, 4, 2], 'the rest at the end of the window')
+  t.same(hook.events.map((e) => e.channel), Array.from({ length: 10 }, (_, i) => `c-${i}`))
+})
