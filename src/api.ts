@@ -97,17 +97,17 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
     async channels (appId, options = {}) {
       const app = appOf(appId)
       const out = dict<ChannelInfo>()
-      for (const [name, counts] of await hub.adapter.channels(app.id, options.prefix)) out[name] = counts
+      for (const [name, counts] of await hub.channels(app.id, options.prefix)) out[name] = counts
       return out
     },
     async channel (appId, name) {
       const app = appOf(appId)
-      const counts = await hub.adapter.channel(app.id, name)
+      const counts = await hub.channel(app.id, name)
       return { occupied: counts.subscriptionCount > 0, ...counts }
     },
     async members (appId, channel) {
       const app = appOf(appId)
-      return (await hub.adapter.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
+      return (await hub.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
     },
     async cache (appId, channel) {
       return await cacheInfo(hub, appOf(appId).id, channel)
@@ -116,7 +116,7 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
       await api.trigger({ appId, channels: [userChannel(userId)], name, data })
     },
     async terminateUser (appId, userId) {
-      await hub.adapter.terminateUser(appOf(appId).id, userId)
+      await hub.terminateUser(appOf(appId).id, userId)
     },
     on (event, listener) {
       hub.events.on(event, listener as never)

@@ -11,7 +11,7 @@ import { MemoryAdapter } from './adapters/memory.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { registerWsRoutes, type WsContext } from './routes/ws.js'
+import { refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
 import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
 import { createMetrics, type Metrics } from './metrics/prometheus.js'
@@ -106,6 +106,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
     fastify.addHook('preClose', drain)
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
+  refuseUnknownPaths(fastify, options.prefix)
   const rest = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
   await fastify.register(async (routes) => {
     if (metrics !== undefined) routes.addHook('onResponse', metrics.onResponse)

@@ -81,6 +81,7 @@ export const WebhookSchema = Type.Object({
     channelNameEndsWith: Type.Optional(Type.String({ minLength: 1 }))
   }, { additionalProperties: false, description: 'Only events of channels whose name matches' })),
   headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), {
+    additionalProperties: false,
     description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
   }))
 }, { additionalProperties: false })

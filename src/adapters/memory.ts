@@ -1,12 +1,14 @@
 /**
- * The single-node adapter: publishing is a direct call into the local hub, and this process holds the whole
- * truth (channel counts from the local index, presence members and cached events here).
+ * The in-process adapter. A `MemoryBroker` holds the shared state (channel subscribers per node, presence,
+ * cache, online users, connection counts) and calls each attached node directly; a `MemoryAdapter` is one
+ * node of it. One node (the default) is the single-process server; several nodes on one broker behave like a
+ * cluster in one process, which the adapter conformance suite uses for its two-node cases.
  */
 import { randomUUID } from 'node:crypto'
 import { channelType } from '../protocol/channel-name.js'
-import type { ChannelFrames } from '../protocol/codec.js'
-import type {
-  AddMemberResult, Adapter, CachedEvent, CacheEntry, ChannelCounts, LocalNode, PresenceMember
+import {
+  channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
+  type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 
 /** One presence channel: which socket is which user, and each user's info and connection count. */
@@ -24,27 +26,87 @@ class PresenceChannel {
 /** Expired cache entries are dropped when read, and by a full scan at most this often. */
 const CACHE_PURGE_EVERY_MS = 60_000
 
-/** `appId` and channel as one map key (ids cannot contain a newline). */
-const keyOf = (appId: string, channel: string): string => `${appId}\n${channel}`
+/** `appId` and a name as one map key (ids cannot contain a newline). */
+const keyOf = (appId: string, name: string): string => `${appId}\n${name}`
+
+function getOrAdd<K, V> (map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = create()
+    map.set(key, value)
+  }
+  return value
+}
+
+/** The state shared by the nodes of one in-process cluster. */
+export class MemoryBroker {
+  readonly nodes = new Map<string, LocalNode>()
+  /** Nodes subscribed to each channel. */
+  readonly subscribers = new Map<string, Set<string>>()
+  /** Occupied channel names per app. */
+  readonly occupied = new Map<string, Set<string>>()
+  readonly presence = new Map<string, PresenceChannel>()
+  readonly cache = new Map<string, { event: CacheEntry['event'], expiresAt: number }>()
+  /** Per-channel sequence numbers (cached events and presence decisions). */
+  readonly seqs = new Map<string, number>()
+  /** Signed-in connections per user (watchlist online state). */
+  readonly userSockets = new Map<string, Set<string>>()
+  readonly connections = new Map<string, number>()
+  purgedAt: number
+
+  constructor (readonly now: () => number = Date.now) {
+    this.purgedAt = now()
+  }
+
+  nextSeq (key: string): number {
+    const seq = (this.seqs.get(key) ?? 0) + 1
+    this.seqs.set(key, seq)
+    return seq
+  }
+
+  send (message: ClusterMessage): void {
+    const channel = channelOf(message)
+    if (channel === undefined) {
+      for (const node of [...this.nodes.values()]) node.receive(message)
+      return
+    }
+    for (const id of [...this.subscribers.get(keyOf(message.appId, channel)) ?? []]) this.nodes.get(id)?.receive(message)
+  }
+
+  counts (appId: string, channel: string): ChannelCounts {
+    let subscriptionCount = 0
+    for (const id of this.subscribers.get(keyOf(appId, channel)) ?? []) {
+      subscriptionCount += this.nodes.get(id)?.localCount(appId, channel) ?? 0
+    }
+    const presence = this.presence.get(keyOf(appId, channel))
+    return presence === undefined && channelType(channel).kind !== 'presence'
+      ? { subscriptionCount }
+      : { subscriptionCount, userCount: presence?.users.size ?? 0 }
+  }
+
+  purgeCache (now: number): void {
+    this.purgedAt = now
+    for (const [key, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(key)
+  }
+}
 
 export interface MemoryAdapterOptions {
-  /** Time source of cache expiry; defaults to `Date.now`. */
+  /** Time source of cache expiry; defaults to `Date.now`. Ignored when `broker` is given. */
   now?: () => number
+  /** The broker this node joins; defaults to a broker of its own (a single node). */
+  broker?: MemoryBroker
 }
 
 export class MemoryAdapter implements Adapter {
   readonly nodeId = randomUUID()
-  #node: LocalNode | undefined
-  readonly #now: () => number
-  readonly #presence = new Map<string, PresenceChannel>()
-  readonly #cache = new Map<string, { event: CachedEvent, expiresAt: number }>()
-  /** Signed-in connections per user (watchlist online state). */
-  readonly #userSockets = new Map<string, Set<string>>()
-  #purgedAt: number
+  readonly #broker: MemoryBroker
+  /** Channels this node subscribed to. */
+  readonly #channels = new Set<string>()
+  /** Connections this node counted per app (so close() can give them back). */
+  readonly #connections = new Map<string, number>()
 
   constructor (options: MemoryAdapterOptions = {}) {
-    this.#now = options.now ?? Date.now
-    this.#purgedAt = this.#now()
+    this.#broker = options.broker ?? new MemoryBroker(options.now)
   }
 
   ready (): boolean {
@@ -52,110 +114,112 @@ export class MemoryAdapter implements Adapter {
   }
 
   async attach (node: LocalNode): Promise<void> {
-    this.#node = node
+    this.#broker.nodes.set(this.nodeId, node)
   }
 
-  #local (): LocalNode {
-    if (this.#node === undefined) throw new Error('MemoryAdapter used before attach()')
-    return this.#node
+  async subscribe (appId: string, channel: string): Promise<boolean> {
+    const key = keyOf(appId, channel)
+    this.#channels.add(key)
+    const nodes = getOrAdd(this.#broker.subscribers, key, () => new Set())
+    nodes.add(this.nodeId)
+    if (nodes.size > 1) return false
+    getOrAdd(this.#broker.occupied, appId, () => new Set()).add(channel)
+    return true
   }
 
-  async publish (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): Promise<void> {
-    this.#local().deliver(appId, channel, frames, exceptSocketId)
+  async unsubscribe (appId: string, channel: string): Promise<boolean> {
+    const key = keyOf(appId, channel)
+    this.#channels.delete(key)
+    const nodes = this.#broker.subscribers.get(key)
+    if (nodes === undefined || !nodes.delete(this.nodeId) || nodes.size > 0) return false
+    this.#broker.subscribers.delete(key)
+    const occupied = this.#broker.occupied.get(appId)
+    occupied?.delete(channel)
+    if (occupied?.size === 0) this.#broker.occupied.delete(appId)
+    return true
   }
 
-  #counts (appId: string, channel: string, subscriptionCount: number): ChannelCounts {
-    const presence = this.#presence.get(keyOf(appId, channel))
-    return presence === undefined && channelType(channel).kind !== 'presence'
-      ? { subscriptionCount }
-      : { subscriptionCount, userCount: presence?.users.size ?? 0 }
+  countChanged (): void {
+    // Counts are read from every node's LocalNode when asked.
+  }
+
+  async publish (message: ClusterMessage, cacheSeconds?: number): Promise<void> {
+    if (cacheSeconds !== undefined && message.type === 'event') {
+      const broker = this.#broker
+      const key = keyOf(message.appId, message.channel)
+      const event = { ...message, seq: broker.nextSeq(key) }
+      const now = broker.now()
+      if (now - broker.purgedAt >= CACHE_PURGE_EVERY_MS) broker.purgeCache(now)
+      broker.cache.delete(key)
+      if (cacheSeconds > 0) broker.cache.set(key, { event, expiresAt: now + cacheSeconds * 1000 })
+      broker.send(event)
+      return
+    }
+    this.#broker.send(message)
   }
 
   async channels (appId: string, prefix = ''): Promise<Map<string, ChannelCounts>> {
     const out = new Map<string, ChannelCounts>()
-    for (const [name, subscriptionCount] of this.#local().localChannels(appId)) {
-      if (name.startsWith(prefix)) out.set(name, this.#counts(appId, name, subscriptionCount))
+    for (const name of this.#broker.occupied.get(appId) ?? []) {
+      if (name.startsWith(prefix)) out.set(name, this.#broker.counts(appId, name))
     }
     return out
   }
 
   async channel (appId: string, channel: string): Promise<ChannelCounts> {
-    return this.#counts(appId, channel, this.#local().localCount(appId, channel))
+    return this.#broker.counts(appId, channel)
   }
 
   async addMember (appId: string, channel: string, socketId: string, member: PresenceMember, maxMembers: number):
   Promise<AddMemberResult> {
     const key = keyOf(appId, channel)
-    let presence = this.#presence.get(key)
-    if (presence?.userOf.has(socketId) === true) return { ok: true, first: false, members: presence.list() }
-    const user = presence?.users.get(member.id)
-    if (user === undefined && (presence?.users.size ?? 0) >= maxMembers) return { ok: false }
-    if (presence === undefined) {
-      presence = new PresenceChannel()
-      this.#presence.set(key, presence)
-    }
+    const broker = this.#broker
+    const current = broker.presence.get(key)
+    const seq = (): number => broker.seqs.get(key) ?? 0
+    if (current?.userOf.has(socketId) === true) return { ok: true, first: false, members: current.list(), seq: seq() }
+    const user = current?.users.get(member.id)
+    if (user === undefined && (current?.users.size ?? 0) >= maxMembers) return { ok: false }
+    const presence = getOrAdd(broker.presence, key, () => new PresenceChannel())
     presence.userOf.set(socketId, member.id)
     if (user !== undefined) {
       user.sockets++
-      return { ok: true, first: false, members: presence.list() }
+      return { ok: true, first: false, members: presence.list(), seq: seq() }
     }
     presence.users.set(member.id, { info: member.info, sockets: 1 })
-    return { ok: true, first: true, members: presence.list() }
+    return { ok: true, first: true, members: presence.list(), seq: broker.nextSeq(key) }
   }
 
-  async removeMember (appId: string, channel: string, socketId: string): Promise<string | undefined> {
+  async removeMember (appId: string, channel: string, socketId: string): Promise<RemovedMember | undefined> {
     const key = keyOf(appId, channel)
-    const presence = this.#presence.get(key)
+    const presence = this.#broker.presence.get(key)
     const userId = presence?.userOf.get(socketId)
     if (presence === undefined || userId === undefined) return undefined
     presence.userOf.delete(socketId)
     const user = presence.users.get(userId)
     if (user !== undefined && --user.sockets > 0) return undefined
     presence.users.delete(userId)
-    if (presence.users.size === 0) this.#presence.delete(key)
-    return userId
+    if (presence.users.size === 0) this.#broker.presence.delete(key)
+    return { userId, seq: this.#broker.nextSeq(key) }
   }
 
   async members (appId: string, channel: string): Promise<PresenceMember[]> {
-    return this.#presence.get(keyOf(appId, channel))?.list() ?? []
-  }
-
-  async setCache (appId: string, channel: string, event: CachedEvent, ttlSeconds: number): Promise<void> {
-    const now = this.#now()
-    if (now - this.#purgedAt >= CACHE_PURGE_EVERY_MS) this.#purgeCache(now)
-    const key = keyOf(appId, channel)
-    this.#cache.delete(key)
-    if (ttlSeconds > 0) this.#cache.set(key, { event, expiresAt: now + ttlSeconds * 1000 })
+    return this.#broker.presence.get(keyOf(appId, channel))?.list() ?? []
   }
 
   async getCache (appId: string, channel: string): Promise<CacheEntry | undefined> {
     const key = keyOf(appId, channel)
-    const entry = this.#cache.get(key)
+    const entry = this.#broker.cache.get(key)
     if (entry === undefined) return undefined
-    const left = entry.expiresAt - this.#now()
+    const left = entry.expiresAt - this.#broker.now()
     if (left <= 0) {
-      this.#cache.delete(key)
+      this.#broker.cache.delete(key)
       return undefined
     }
     return { event: entry.event, ttlSeconds: Math.ceil(left / 1000) }
   }
 
-  #purgeCache (now: number): void {
-    this.#purgedAt = now
-    for (const [key, entry] of this.#cache) if (entry.expiresAt <= now) this.#cache.delete(key)
-  }
-
-  async terminateUser (appId: string, userId: string): Promise<void> {
-    this.#local().terminateLocalUser(appId, userId)
-  }
-
   async addUserConnection (appId: string, userId: string, socketId: string): Promise<boolean> {
-    const key = keyOf(appId, userId)
-    let sockets = this.#userSockets.get(key)
-    if (sockets === undefined) {
-      sockets = new Set()
-      this.#userSockets.set(key, sockets)
-    }
+    const sockets = getOrAdd(this.#broker.userSockets, keyOf(appId, userId), () => new Set())
     if (sockets.has(socketId)) return false
     sockets.add(socketId)
     return sockets.size === 1
@@ -163,21 +227,43 @@ export class MemoryAdapter implements Adapter {
 
   async removeUserConnection (appId: string, userId: string, socketId: string): Promise<boolean> {
     const key = keyOf(appId, userId)
-    const sockets = this.#userSockets.get(key)
+    const sockets = this.#broker.userSockets.get(key)
     if (sockets === undefined || !sockets.delete(socketId)) return false
     if (sockets.size > 0) return false
-    this.#userSockets.delete(key)
+    this.#broker.userSockets.delete(key)
     return true
   }
 
   async onlineUsers (appId: string, userIds: readonly string[]): Promise<string[]> {
-    return userIds.filter((id) => this.#userSockets.has(keyOf(appId, id)))
+    return userIds.filter((id) => this.#broker.userSockets.has(keyOf(appId, id)))
+  }
+
+  async addConnection (appId: string, max: number): Promise<boolean> {
+    const total = this.#broker.connections.get(appId) ?? 0
+    if (max > 0 && total >= max) return false
+    this.#broker.connections.set(appId, total + 1)
+    this.#connections.set(appId, (this.#connections.get(appId) ?? 0) + 1)
+    return true
+  }
+
+  async removeConnection (appId: string): Promise<void> {
+    const mine = this.#connections.get(appId) ?? 0
+    if (mine === 0) return
+    if (mine === 1) this.#connections.delete(appId)
+    else this.#connections.set(appId, mine - 1)
+    const total = (this.#broker.connections.get(appId) ?? 1) - 1
+    if (total <= 0) this.#broker.connections.delete(appId)
+    else this.#broker.connections.set(appId, total)
   }
 
   async close (): Promise<void> {
-    this.#node = undefined
-    this.#presence.clear()
-    this.#cache.clear()
-    this.#userSockets.clear()
+    for (const key of this.#channels) {
+      const [appId = '', channel = ''] = key.split('\n')
+      await this.unsubscribe(appId, channel)
+    }
+    for (const [appId, count] of this.#connections) {
+      for (let i = 0; i < count; i++) await this.removeConnection(appId)
+    }
+    this.#broker.nodes.delete(this.nodeId)
   }
 }

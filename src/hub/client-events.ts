@@ -4,9 +4,10 @@
  * `error` 4301 (code null for a channel the sender is not subscribed to); the connection stays open.
  */
 import { channelType } from '../protocol/channel-name.js'
-import { encodeChannelEvent, eventData } from '../protocol/codec.js'
+import { eventData } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
+import { travellingData } from './frames.js'
 import type { Hub } from './hub.js'
 import { refilledTokens } from './token-bucket.js'
 
@@ -60,8 +61,16 @@ export function onClientEvent (hub: Hub, conn: Connection, event: string, channe
     return
   }
   const userId = conn.presence?.get(channel)
-  const frames = encodeChannelEvent(event, channel, payload, userId === undefined ? undefined : { user_id: userId })
-  hub.background(hub.publish(app.id, channel, frames, conn.socketId))
+  const message = {
+    type: 'event',
+    appId: app.id,
+    channel,
+    name: event,
+    ...travellingData(payload),
+    except: conn.socketId,
+    ...(userId === undefined ? {} : { userId })
+  } as const
+  hub.background(hub.publish(message))
   hub.events.emit('client_event', {
     appId: app.id, channel, event, data: payload.text, socketId: conn.socketId, ...(userId === undefined ? {} : { userId })
   })

@@ -8,8 +8,17 @@ import type { App } from '../apps/app-store.js'
 import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
+import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
 import type { AppTraffic } from '../metrics/traffic.js'
+
+/** A frame held for a connection while its subscription to the frame's channel syncs (see `Hub.endSync`). */
+export interface HeldFrame {
+  readonly kind: 'event' | 'member'
+  /** The message's per-channel sequence number, when it has one. */
+  readonly seq: number | undefined
+  readonly frame: PreparedFrame
+}
 
 /** ws send options shared by every send: text frames, never compressed. */
 const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
@@ -21,6 +30,8 @@ export class Connection {
   readonly channels = new Set<string>()
   /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
   presence: Map<string, string> | undefined
+  /** Frames held per channel while a subscription syncs; created on first use. */
+  held: Map<string, HeldFrame[]> | undefined
   /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
   userId: string | undefined
   userInfo: unknown
@@ -32,6 +43,8 @@ export class Connection {
   pingedAt = -1
   /** Time by which the connection must sign in or join a private/presence channel; -1 when not required. */
   authDeadline = -1
+  /** Time (heartbeat clock) the heartbeat first saw this connection closed by the server; -1 until then. */
+  closingSince = -1
   /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
   clientEventTokens = 0
   clientEventsAt = Number.NEGATIVE_INFINITY
@@ -57,6 +70,7 @@ export class Connection {
   /** Sends one serialized frame; closes the connection with 4100 when its send buffer overflows. */
   send (frame: string | Buffer): void {
     if (!this.#writable()) return
+    if (this.raw !== undefined) corkForTurn(this.raw)
     this.socket.send(frame, TEXT)
     this.traffic?.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
   }
@@ -68,8 +82,10 @@ export class Connection {
    */
   sendPrepared (frame: PreparedFrame): void {
     if (!this.#writable()) return
-    if (this.raw !== undefined && this.socket.readyState === OPEN) this.raw.write(frame.framed)
-    else this.socket.send(frame.payload, TEXT)
+    if (this.raw !== undefined && this.socket.readyState === OPEN) {
+      corkForTurn(this.raw)
+      this.raw.write(frame.framed)
+    } else this.socket.send(frame.payload, TEXT)
   }
 
   /** Open, and not a slow consumer: one whose unsent output passed the bound is closed with 4100. */

@@ -2,13 +2,15 @@
  * Typed events the hub emits. Webhooks, metrics and host code (through `fastify.broadcastt.on`) listen
  * to these; the hub never calls them directly.
  *
- * Channel occupancy events are per node; presence events (`member_added`, `member_removed`) are emitted
- * once per cluster, by the node whose adapter call decided them.
+ * Channel occupancy (`channel_occupied`, `channel_vacated`) and presence (`member_added`, `member_removed`)
+ * events are cluster-wide: each transition is emitted exactly once in the whole cluster, by the node whose
+ * atomic adapter call decided it (for a dead node's channels and members, by the survivor that removed its
+ * records). The other events are about this node's own connections.
  */
 export interface HubEvents {
-  /** A channel got its first subscriber (on this node). */
+  /** A channel got its first subscriber in the cluster (emitted once per transition, cluster-wide). */
   channel_occupied: [{ appId: string, channel: string }]
-  /** A channel lost its last subscriber (on this node). */
+  /** A channel lost its last subscriber in the cluster (emitted once per transition, cluster-wide). */
   channel_vacated: [{ appId: string, channel: string }]
   /** A connection was accepted (after `connection_established` was sent). */
   connection_opened: [{ appId: string, socketId: string }]
@@ -19,9 +21,9 @@ export interface HubEvents {
    * closed the connection, else the one the client sent (1005 none, 1006 the socket dropped).
    */
   connection_closed: [{ appId: string, socketId: string, code?: number }]
-  /** A user's first connection joined a presence channel. */
+  /** A user's first connection in the cluster joined a presence channel (once per transition, cluster-wide). */
   member_added: [{ appId: string, channel: string, userId: string, userInfo: unknown }]
-  /** A user's last connection left a presence channel. */
+  /** A user's last connection in the cluster left a presence channel (once per transition, cluster-wide). */
   member_removed: [{ appId: string, channel: string, userId: string }]
   /**
    * A client event was accepted and forwarded. `data` is the event's data as a string (as delivered);

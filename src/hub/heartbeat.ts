@@ -14,6 +14,14 @@ export const systemClock: Clock = {
   clearInterval: (timer) => { clearInterval(timer) }
 }
 
+/**
+ * How long a connection the server closed (4201 dead peer, 4100 slow consumer, 4009, …) may take to answer
+ * the close frame before its socket is cut. Until the socket closes, the connection stays in its channels
+ * and presence and its send buffer stays allocated; ws alone would wait 30 s. The sweep first sees the
+ * closing connection and cuts it on the first sweep at least this long after, so within about 1–2 s.
+ */
+export const CLOSE_GRACE_MS = 1000
+
 export class Heartbeat {
   /** The time of the last sweep; inbound activity is stamped with it (no clock read per frame). */
   now: number
@@ -47,9 +55,19 @@ export class Heartbeat {
     conn.pingedAt = -1
   }
 
+  /** A connection closed by the server that is still waiting for the peer's close frame. */
+  #closing (conn: Connection, now: number): void {
+    if (conn.closingSince === -1) conn.closingSince = now
+    else if (now - conn.closingSince >= CLOSE_GRACE_MS) conn.socket.terminate()
+  }
+
   sweep (): void {
     const now = this.now = this.clock.now()
     for (const conn of this.connections()) {
+      if (!conn.open) {
+        this.#closing(conn, now)
+        continue
+      }
       checkAuthDeadline(conn, now)
       if (conn.pingedAt !== -1) {
         if (now - conn.pingedAt >= this.pongMs) conn.close(WireError.PongNotReceived)

@@ -1,25 +1,39 @@
 /**
  * In-process state and rules: which connection is in which channel and which user, per app; subscribe,
- * unsubscribe, publish and deliver. Publishing goes through the adapter, which calls `deliver` on every node.
- * Presence, cache, client-event and user rules live beside this file and use these primitives.
+ * unsubscribe, publish and receive. Everything published goes through the adapter, which hands each message
+ * to `receive` on every node that serves it (this one included). Presence, cache, client-event and user
+ * rules live beside this file and use these primitives.
  */
-import type { Adapter, LocalNode } from '../adapters/adapter.js'
+import type {
+  Adapter, ChannelCounts, ClusterMessage, Decisions, LocalNode, PresenceMember
+} from '../adapters/adapter.js'
+import type { App } from '../apps/app-store.js'
 import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
-import type { Connection } from './connection.js'
-import { prepareFrame } from './ws-frame.js'
+import type { Connection, HeldFrame } from './connection.js'
+import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
+import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
+import { announceDecided, leavePresence } from './presence.js'
+import { userGone } from './watchlist.js'
 import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
-import { leavePresence } from './presence.js'
-import { userGone, WATCHLIST_TOPIC } from './watchlist.js'
 
 const NO_CONNECTIONS: ReadonlySet<Connection> = new Set()
+
+/** Frames held for one connection while its subscription syncs; past this the connection is too slow. */
+const MAX_HELD_FRAMES = 1000
+
+/** A channel served by this node: its local subscribers, and when the adapter subscription is in place. */
+interface ChannelEntry {
+  readonly members: Set<Connection>
+  readonly joined: Promise<void>
+}
 
 /** One app's local index. */
 class AppIndex {
   readonly connections = new Set<Connection>()
-  readonly channels = new Map<string, Set<Connection>>()
+  readonly channels = new Map<string, ChannelEntry>()
   /** Signed-in connections by user id. */
   readonly users = new Map<string, Set<Connection>>()
   /** Connections watching a user id (watchlists). */
@@ -32,6 +46,9 @@ class AppIndex {
 
 export type SubscribeOutcome = 'subscribed' | 'already' | 'limit'
 
+/** The sequence numbers a syncing subscription's snapshot reflects (see `endSync`). */
+export interface SyncedAt { member?: number | undefined, cache?: number | undefined }
+
 export interface HubOptions {
   /** Time source of rate limits; tests pass a fake clock. */
   clock: Pick<Clock, 'now'>
@@ -39,6 +56,15 @@ export interface HubOptions {
   onError?: (error: unknown) => void
   /** Counters read by the metrics; absent when metrics are off. */
   traffic?: Traffic | undefined
+}
+
+function addTo<K, V> (map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key)
+  if (set === undefined) {
+    set = new Set()
+    map.set(key, set)
+  }
+  set.add(value)
 }
 
 export class Hub implements LocalNode {
@@ -101,6 +127,21 @@ export class Hub implements LocalNode {
     return this.#apps.get(appId)?.connections.size ?? 0
   }
 
+  /**
+   * Reserves a place for a new connection of the app under its cluster-wide quota (`limits.maxConnections`);
+   * false when the app is full. A reserved connection gives its place back when it is removed.
+   */
+  async reserveConnection (app: App): Promise<boolean> {
+    const max = app.limits.maxConnections
+    if (max === 0) return true
+    return await this.adapter.addConnection(app.id, max)
+  }
+
+  /** Gives back a place reserved by `reserveConnection` for a connection that never got added. */
+  releaseConnection (app: App): void {
+    if (app.limits.maxConnections > 0) this.background(this.adapter.removeConnection(app.id))
+  }
+
   addConnection (conn: Connection): void {
     this.#index(conn.app.id).connections.add(conn)
     this.#connectionCount++
@@ -115,6 +156,7 @@ export class Hub implements LocalNode {
     const index = this.#apps.get(conn.app.id)
     if (index === undefined || !index.connections.delete(conn)) return
     this.#connectionCount--
+    this.releaseConnection(conn.app)
     for (const channel of conn.channels) this.#leave(index, conn, channel)
     conn.channels.clear()
     if (conn.userId !== undefined) {
@@ -133,21 +175,52 @@ export class Hub implements LocalNode {
     return undefined
   }
 
-  /** Adds a connection to a channel; the caller has checked the name and any authorization. */
-  subscribe (conn: Connection, channel: string): SubscribeOutcome {
+  /**
+   * Adds a connection to a channel; the caller has checked the name and any authorization. Resolves once
+   * this node receives the channel's messages. With `sync`, the channel's messages to this connection are
+   * held until `endSync` (the caller first sends it a snapshot: presence members, the cached event).
+   */
+  async subscribe (conn: Connection, channel: string, sync = false): Promise<SubscribeOutcome> {
     const problem = this.subscribeProblem(conn, channel)
     if (problem !== undefined) return problem
-    const index = this.#index(conn.app.id)
-    let members = index.channels.get(channel)
-    if (members === undefined) {
-      members = new Set()
-      index.channels.set(channel, members)
-      this.events.emit('channel_occupied', { appId: conn.app.id, channel })
-    }
-    members.add(conn)
+    const appId = conn.app.id
+    const index = this.#index(appId)
+    let entry = index.channels.get(channel)
     conn.channels.add(channel)
-    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
+    if (sync) (conn.held ??= new Map()).set(channel, [])
+    if (entry === undefined) {
+      const members = new Set([conn])
+      entry = { members, joined: this.#join(appId, channel) }
+      index.channels.set(channel, entry)
+    } else {
+      entry.members.add(conn)
+      this.adapter.countChanged(appId, channel)
+    }
+    await entry.joined // channel_occupied (when this decided it) comes before the count
+    if (conn.channels.has(channel)) this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
     return 'subscribed'
+  }
+
+  /** The adapter subscription of a channel's first local subscriber; decides `channel_occupied`. */
+  async #join (appId: string, channel: string): Promise<void> {
+    try {
+      if (await this.adapter.subscribe(appId, channel)) this.events.emit('channel_occupied', { appId, channel })
+    } catch (error) {
+      this.#onError(error)
+    }
+  }
+
+  /** Sends the messages held for a syncing subscription, except those its snapshot already reflects. */
+  endSync (conn: Connection, channel: string, at: SyncedAt): void {
+    const held = conn.held?.get(channel)
+    if (held === undefined) return
+    conn.held?.delete(channel)
+    if (conn.held?.size === 0) conn.held = undefined
+    for (const frame of held) {
+      const floor = frame.kind === 'member' ? at.member : at.cache
+      if (frame.seq !== undefined && floor !== undefined && frame.seq <= floor) continue
+      conn.sendPrepared(frame.frame)
+    }
   }
 
   /** Removes a connection from a channel (and its presence); false when it was not subscribed. */
@@ -159,25 +232,25 @@ export class Hub implements LocalNode {
   }
 
   #leave (index: AppIndex, conn: Connection, channel: string): void {
-    if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, conn.app.id, channel, conn.socketId))
-    const members = index.channels.get(channel)
-    if (members === undefined || !members.delete(conn)) return
-    this.events.emit('subscription_count', { appId: conn.app.id, channel, localCount: members.size })
-    if (members.size === 0) {
-      index.channels.delete(channel)
-      this.events.emit('channel_vacated', { appId: conn.app.id, channel })
+    const appId = conn.app.id
+    conn.held?.delete(channel)
+    if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, appId, channel, conn.socketId))
+    const entry = index.channels.get(channel)
+    if (entry === undefined || !entry.members.delete(conn)) return
+    this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
+    if (entry.members.size > 0) {
+      this.adapter.countChanged(appId, channel)
+      return
     }
+    index.channels.delete(channel)
+    this.background(this.adapter.unsubscribe(appId, channel).then((vacated) => {
+      if (vacated) this.events.emit('channel_vacated', { appId, channel })
+    }))
   }
 
   /** Records that a connection signed in as `userId` (a connection signs in as one user only). */
   signIn (conn: Connection, userId: string): void {
-    const index = this.#index(conn.app.id)
-    let conns = index.users.get(userId)
-    if (conns === undefined) {
-      conns = new Set()
-      index.users.set(userId, conns)
-    }
-    conns.add(conn)
+    addTo(this.#index(conn.app.id).users, userId, conn)
   }
 
   #forgetUser (index: AppIndex, conn: Connection, userId: string): void {
@@ -191,14 +264,7 @@ export class Hub implements LocalNode {
     const index = this.#index(conn.app.id)
     if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
     conn.watching = userIds.length === 0 ? undefined : userIds
-    for (const id of userIds) {
-      let conns = index.watchers.get(id)
-      if (conns === undefined) {
-        conns = new Set()
-        index.watchers.set(id, conns)
-      }
-      conns.add(conn)
-    }
+    for (const id of userIds) addTo(index.watchers, id, conn)
   }
 
   #unwatch (index: AppIndex, conn: Connection, userIds: readonly string[]): void {
@@ -214,27 +280,62 @@ export class Hub implements LocalNode {
     return this.#apps.get(appId)?.users.get(userId) ?? NO_CONNECTIONS
   }
 
-  terminateLocalUser (appId: string, userId: string): void {
-    for (const conn of [...this.userConnections(appId, userId)]) {
-      conn.error(WireError.Unauthorized, 'Connections of this user were terminated by the backend')
-    }
-  }
-
-  /** Publishes one serialized event to a channel on every node. */
-  async publish (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): Promise<void> {
+  /** Publishes a message to every node that serves it (this one included). */
+  async publish (message: ClusterMessage, cacheSeconds?: number): Promise<void> {
     try {
-      await this.adapter.publish(appId, channel, frames, exceptSocketId)
+      await this.adapter.publish(message, cacheSeconds)
     } catch (error) {
       if (this.traffic !== undefined) this.traffic.publishErrors++
       throw error
     }
   }
 
-  deliver (appId: string, channel: string, frames: ChannelFrames, exceptSocketId?: string): void {
-    const index = this.#apps.get(appId)
-    const members = channel.startsWith(WATCHLIST_TOPIC)
-      ? index?.watchers.get(channel.slice(WATCHLIST_TOPIC.length))
-      : index?.channels.get(channel)
+  // Cluster-wide queries for the REST and programmatic APIs.
+
+  async channels (appId: string, prefix?: string): Promise<Map<string, ChannelCounts>> {
+    return await this.adapter.channels(appId, prefix)
+  }
+
+  async channel (appId: string, channel: string): Promise<ChannelCounts> {
+    return await this.adapter.channel(appId, channel)
+  }
+
+  async members (appId: string, channel: string): Promise<PresenceMember[]> {
+    return await this.adapter.members(appId, channel)
+  }
+
+  /** Closes every connection signed in as the user, on every node, with 4009. */
+  async terminateUser (appId: string, userId: string): Promise<void> {
+    await this.publish({ type: 'terminate', appId, userId })
+  }
+
+  // LocalNode: what the adapter calls.
+
+  receive (message: ClusterMessage): void {
+    switch (message.type) {
+      case 'event':
+        this.#deliver(message.appId, message.channel, eventFrames(message), message.except, 'event', message.seq)
+        return
+      case 'member':
+        this.#deliver(message.appId, message.channel, memberFrames(message), message.except, 'member', message.seq)
+        return
+      case 'terminate':
+        for (const conn of [...this.userConnections(message.appId, message.userId)]) {
+          conn.error(WireError.Unauthorized, 'Connections of this user were terminated by the backend')
+        }
+        return
+      case 'watchlist': {
+        const watchers = this.#apps.get(message.appId)?.watchers.get(message.userId)
+        if (watchers === undefined) return
+        const frames = watchlistFrames(message.online ? 'online' : 'offline', [message.userId])
+        for (const conn of watchers) conn.send(conn.dialect.name === 'pusher' ? frames.pusher : frames.broadcastt)
+      }
+    }
+  }
+
+  #deliver (appId: string, channel: string, frames: ChannelFrames, except: string | undefined,
+    kind: HeldFrame['kind'], seq: number | undefined): void {
+    const members = this.#apps.get(appId)?.channels.get(channel)?.members
     if (members === undefined) return
     // Serialize and frame once per dialect variant, not once per subscriber.
     const pusher = prepareFrame(frames.pusher)
@@ -242,27 +343,37 @@ export class Hub implements LocalNode {
     let toPusher = 0
     let toBroadcastt = 0
     for (const conn of members) {
-      if (conn.socketId === exceptSocketId) continue
+      if (conn.socketId === except) continue
+      let frame: PreparedFrame = broadcastt
       if (conn.dialect.name === 'pusher') {
-        conn.sendPrepared(pusher)
+        frame = pusher
         toPusher++
       } else {
-        conn.sendPrepared(broadcastt)
         toBroadcastt++
       }
+      const held = conn.held?.get(channel)
+      if (held === undefined) conn.sendPrepared(frame)
+      else if (held.length < MAX_HELD_FRAMES) held.push({ kind, seq, frame })
+      else conn.close(WireError.OverCapacity, 'Slow consumer: too many events while subscribing')
     }
     // Counted once per delivery (N connections, their bytes), never per subscriber.
     this.traffic?.of(appId).delivered(kindOfFrame(frames.pusher), toPusher + toBroadcastt,
       toPusher * pusher.payload.length + toBroadcastt * broadcastt.payload.length)
   }
 
-  * localChannels (appId: string): Iterable<readonly [string, number]> {
+  /** This node's occupied channels and subscriptions of an app (read by the metrics at scrape time). */
+  localStats (appId: string): { channels: number, subscriptions: number } {
     const index = this.#apps.get(appId)
-    if (index === undefined) return
-    for (const [name, members] of index.channels) yield [name, members.size] as const
+    let subscriptions = 0
+    if (index !== undefined) for (const entry of index.channels.values()) subscriptions += entry.members.size
+    return { channels: index?.channels.size ?? 0, subscriptions }
   }
 
   localCount (appId: string, channel: string): number {
-    return this.#apps.get(appId)?.channels.get(channel)?.size ?? 0
+    return this.#apps.get(appId)?.channels.get(channel)?.members.size ?? 0
+  }
+
+  decided (decisions: Decisions): void {
+    announceDecided(this, decisions)
   }
 }

@@ -3,8 +3,8 @@
  * result of its atomic `addMember` / `removeMember` decides `member_added` / `member_removed`, so a user on
  * several connections counts once and the events are sent exactly once, cluster-wide.
  */
-import type { PresenceMember } from '../adapters/adapter.js'
-import { encodeDialectEvent } from '../protocol/codec.js'
+import type { Decisions, PresenceMember } from '../adapters/adapter.js'
+import { channelType } from '../protocol/channel-name.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 import type { SubscriptionError } from './subscribe.js'
@@ -64,39 +64,78 @@ export function presenceData (members: readonly PresenceMember[]): unknown {
   return { presence: { ids, hash, count: ids.length } }
 }
 
-export type JoinOutcome = 'joined' | 'full' | 'gone'
+/** `joined` with the member list's sequence number, or why not. */
+export type JoinOutcome = { readonly joined: number } | 'full' | 'gone'
 
 /**
  * Adds the connection to a presence channel as `member`, sends it `subscription_succeeded` with the member
  * list, and announces a new user to the other subscribers. The caller has checked authorization and the
- * connection's channel limit.
+ * connection's channel limit. The connection subscribes (held) before the adapter adds it, so no member
+ * event decided after the member list was read is lost; those the list already reflects are dropped.
  */
 export async function joinPresence (hub: Hub, conn: Connection, channel: string, member: PresenceMember):
 Promise<JoinOutcome> {
   const { app } = conn
-  const result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
-  if (!result.ok) return 'full'
-  if (!conn.open) {
-    // Closed while the adapter answered: the hub no longer knows this connection, so undo the join here.
+  await hub.subscribe(conn, channel, true)
+  let result
+  try {
+    result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
+  } catch (error) {
+    hub.unsubscribe(conn, channel)
+    throw error
+  }
+  if (!result.ok) {
+    hub.unsubscribe(conn, channel)
+    return 'full'
+  }
+  if (!conn.open || !conn.channels.has(channel)) {
+    // Gone while the adapter answered: the hub no longer knows this membership, so undo the join here.
     await leavePresence(hub, app.id, channel, conn.socketId)
     return 'gone'
   }
   conn.presence ??= new Map()
   conn.presence.set(channel, member.id)
-  hub.subscribe(conn, channel)
   conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(result.members), channel)
   if (result.first) {
-    const frames = encodeDialectEvent('memberAdded', channel, { user_id: member.id, user_info: member.info })
-    hub.background(hub.publish(app.id, channel, frames, conn.socketId))
+    const message = {
+      type: 'member', appId: app.id, channel, added: true, userId: member.id, info: member.info, except: conn.socketId, seq: result.seq
+    } as const
+    hub.background(hub.publish(message))
     hub.events.emit('member_added', { appId: app.id, channel, userId: member.id, userInfo: member.info })
   }
-  return 'joined'
+  // A cache channel's held frames wait for its cached event too (subscribe.ts ends the sync).
+  if (!channelType(channel).cached) hub.endSync(conn, channel, { member: result.seq })
+  return { joined: result.seq }
 }
 
 /** Removes a connection from a presence channel; announces the user's departure when it was their last. */
 export async function leavePresence (hub: Hub, appId: string, channel: string, socketId: string): Promise<void> {
-  const userId = await hub.adapter.removeMember(appId, channel, socketId)
-  if (userId === undefined) return
-  await hub.publish(appId, channel, encodeDialectEvent('memberRemoved', channel, { user_id: userId }))
+  const removed = await hub.adapter.removeMember(appId, channel, socketId)
+  if (removed === undefined) return
+  await memberRemoved(hub, appId, channel, removed.userId, removed.seq)
+}
+
+async function memberRemoved (hub: Hub, appId: string, channel: string, userId: string, seq: number): Promise<void> {
+  await hub.publish({ type: 'member', appId, channel, added: false, userId, seq })
   hub.events.emit('member_removed', { appId, channel, userId })
+}
+
+/** Announces transitions the adapter decided on its own (a dead node's records removed, Redis restored). */
+export function announceDecided (hub: Hub, decisions: Decisions): void {
+  for (const { appId, channel } of decisions.occupied ?? []) hub.events.emit('channel_occupied', { appId, channel })
+  for (const { appId, channel, member, seq } of decisions.added ?? []) {
+    const { id: userId, info } = member
+    hub.background(hub.publish({ type: 'member', appId, channel, added: true, userId, info, seq }))
+    hub.events.emit('member_added', { appId, channel, userId, userInfo: info })
+  }
+  for (const { appId, channel, userId, seq } of decisions.removed ?? []) {
+    hub.background(memberRemoved(hub, appId, channel, userId, seq))
+  }
+  for (const { appId, channel } of decisions.vacated ?? []) hub.events.emit('channel_vacated', { appId, channel })
+  for (const { appId, userId } of decisions.online ?? []) {
+    hub.background(hub.publish({ type: 'watchlist', appId, userId, online: true }))
+  }
+  for (const { appId, userId } of decisions.offline ?? []) {
+    hub.background(hub.publish({ type: 'watchlist', appId, userId, online: false }))
+  }
 }

@@ -49,27 +49,30 @@ function authProblem (conn: Connection, body: SubscribeData): SubscriptionError 
   return problem === undefined ? undefined : { type: 'AuthError', error: problem }
 }
 
-/** Subscribes to a presence channel; resolves when the success or error frame has been sent. */
-async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeData): Promise<boolean> {
+/**
+ * Subscribes to a presence channel; resolves when the success or error frame has been sent, to the member
+ * list's sequence number when the connection was newly added, else to undefined.
+ */
+async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeData): Promise<number | undefined> {
   const { channel, channel_data: channelData } = body
   const signature = channelSignatureProblem(conn, channel, body.auth, channelData)
   if (signature !== undefined) {
     subscriptionError(conn, channel, { type: 'AuthError', error: signature })
-    return false
+    return undefined
   }
   const found = presenceMember(conn, channelData, conn.app.limits.presenceMemberBytes)
   if ('problem' in found) {
     subscriptionError(conn, channel, found.problem)
-    return false
+    return undefined
   }
   const already = hub.subscribeProblem(conn, channel)
   if (already === 'already') {
-    conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(await hub.adapter.members(conn.app.id, channel)), channel)
-    return false
+    conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(await hub.members(conn.app.id, channel)), channel)
+    return undefined
   }
   if (already === 'limit') {
     subscriptionError(conn, channel, channelLimit(conn))
-    return false
+    return undefined
   }
   const outcome = await joinPresence(hub, conn, channel, found.member)
   if (outcome === 'full') {
@@ -77,18 +80,18 @@ async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeDat
       type: 'LimitReached', error: `Presence channel is full (${conn.app.limits.presenceMembers} members)`
     })
   }
-  return outcome === 'joined'
+  return typeof outcome === 'object' ? outcome.joined : undefined
 }
 
 /** Subscribes to any other channel; true when the connection was newly added. */
-function subscribeOther (hub: Hub, conn: Connection, body: SubscribeData): boolean {
+async function subscribeOther (hub: Hub, conn: Connection, body: SubscribeData): Promise<boolean> {
   const { channel } = body
   const problem = authProblem(conn, body)
   if (problem !== undefined) {
     subscriptionError(conn, channel, problem)
     return false
   }
-  const outcome = hub.subscribe(conn, channel)
+  const outcome = await hub.subscribe(conn, channel, channelType(channel).cached)
   if (outcome === 'limit') {
     subscriptionError(conn, channel, channelLimit(conn))
     return false
@@ -112,17 +115,21 @@ export function onSubscribe (hub: Hub, conn: Connection, data: unknown): Promise
   }
   const type = channelType(channel)
   if (type.kind === 'presence') {
-    return subscribePresence(hub, conn, body).then((added) => afterSubscribe(hub, conn, channel, added))
+    return subscribePresence(hub, conn, body).then((seq) => afterSubscribe(hub, conn, channel, seq !== undefined, seq))
   }
-  return afterSubscribe(hub, conn, channel, subscribeOther(hub, conn, body))
+  return subscribeOther(hub, conn, body).then((added) => afterSubscribe(hub, conn, channel, added, undefined))
 }
 
-/** After a new subscription: an authorized connection has met the deadline; cache channels replay. */
-function afterSubscribe (hub: Hub, conn: Connection, channel: string, added: boolean): Promise<void> | undefined {
-  if (!added) return undefined
+/**
+ * After a new subscription: an authorized connection has met the deadline; cache channels replay, then
+ * the frames held while subscribing follow.
+ */
+async function afterSubscribe (hub: Hub, conn: Connection, channel: string, added: boolean, memberSeq: number | undefined):
+Promise<void> {
+  if (!added) return
   const type = channelType(channel)
   if (type.needsAuth) conn.authDeadline = -1
-  return type.cached ? replayCache(hub, conn, channel) : undefined
+  if (type.cached) hub.endSync(conn, channel, { member: memberSeq, cache: await replayCache(hub, conn, channel) })
 }
 
 /** Handles `<p>:unsubscribe`: no reply; leaving a presence channel may announce `member_removed`. */

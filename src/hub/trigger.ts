@@ -4,8 +4,8 @@
  */
 import type { App } from '../apps/app-store.js'
 import { channelNameProblem, channelType } from '../protocol/channel-name.js'
-import { encodeChannelEvent, eventData } from '../protocol/codec.js'
-import { rememberEvent } from './cache.js'
+import { eventData } from '../protocol/codec.js'
+import { travellingData } from './frames.js'
 import type { Hub } from './hub.js'
 
 export interface TriggerEvent {
@@ -60,14 +60,14 @@ export function triggerProblem (app: App, event: TriggerEvent): TriggerProblem |
 }
 
 /**
- * Publishes an event that passed `triggerProblem`: its data serialized once, its frame once per channel.
- * On a cache channel the event is kept first, so a concurrent subscriber gets it one way or the other.
+ * Publishes an event that passed `triggerProblem`: its data serialized once, one message per channel (each
+ * node frames it for its own sockets). On a cache channel the adapter keeps it as the cached event too.
  */
 export async function publishEvent (hub: Hub, app: App, event: TriggerEvent): Promise<void> {
-  const data = eventData(event.data)
+  const data = travellingData(eventData(event.data))
+  const except = event.socketId === undefined ? {} : { except: event.socketId }
   await Promise.all(event.channels.map(async (channel) => {
-    const frames = encodeChannelEvent(event.name, channel, data)
-    await rememberEvent(hub, app, channel, event.name, data.text, frames)
-    await hub.publish(app.id, channel, frames, event.socketId)
+    const message = { type: 'event', appId: app.id, channel, name: event.name, ...data, ...except } as const
+    await hub.publish(message, channelType(channel).cached ? app.limits.cacheTtlSeconds : undefined)
   }))
 }

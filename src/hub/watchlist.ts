@@ -1,29 +1,13 @@
 /**
  * Watchlists (PROTOCOL.md §8, app option `watchlist`): a signed-in connection names up to 100 user ids in
  * its `user_data.watchlist` and is told when they come online (first signed-in connection, cluster-wide) or
- * go offline (last one gone). Online state lives in the adapter; the notifications travel through the
- * adapter's ordinary publish on an internal topic per user (`#watchlist-{id}`, never a client channel), and
- * each node hands them to its local watchers.
+ * go offline (last one gone). Online state lives in the adapter; the notifications travel between nodes as
+ * `watchlist` messages, and each node hands them to its local watchers (Hub.receive).
  */
-import type { ChannelFrames } from '../protocol/codec.js'
-import { DIALECTS } from '../protocol/dialect.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
+import { watchlistFrames } from './frames.js'
 import type { Hub } from './hub.js'
-
-/** Internal publish topic of a user's online/offline notifications. */
-export const WATCHLIST_TOPIC = '#watchlist-'
-
-type WatchlistEventName = 'online' | 'offline'
-
-/** `<p>_internal:watchlist_events` for both dialects (no channel). */
-export function watchlistFrames (name: WatchlistEventName, userIds: readonly string[]): ChannelFrames {
-  const data = JSON.stringify({ events: [{ name, user_ids: userIds }] })
-  return {
-    broadcastt: JSON.stringify({ event: DIALECTS.broadcastt.watchlistEvents, data }),
-    pusher: JSON.stringify({ event: DIALECTS.pusher.watchlistEvents, data })
-  }
-}
 
 /** The ids a sign-in's watchlist names: unique, the first `limits.watchlistSize` (4302 when there were more). */
 function watchedIds (conn: Connection, watchlist: readonly string[]): string[] {
@@ -44,7 +28,7 @@ Promise<void> {
   const ids = watchedIds(conn, watchlist)
   hub.watch(conn, ids)
   if (await hub.adapter.addUserConnection(appId, userId, conn.socketId)) {
-    await hub.publish(appId, WATCHLIST_TOPIC + userId, watchlistFrames('online', [userId]))
+    await hub.publish({ type: 'watchlist', appId, userId, online: true })
   }
   if (!conn.open) return // the hub's removeConnection has undone the above (conn.userId was already set)
   const online = ids.length === 0 ? [] : await hub.adapter.onlineUsers(appId, ids)
@@ -57,6 +41,6 @@ Promise<void> {
 /** A signed-in connection is gone: announces the user offline when it was their last connection. */
 export async function userGone (hub: Hub, appId: string, userId: string, socketId: string): Promise<void> {
   if (await hub.adapter.removeUserConnection(appId, userId, socketId)) {
-    await hub.publish(appId, WATCHLIST_TOPIC + userId, watchlistFrames('offline', [userId]))
+    await hub.publish({ type: 'watchlist', appId, userId, online: false })
   }
 }

@@ -148,12 +148,8 @@ function stateFamilies (registry: Registry, hub: Hub, apps: readonly string[], a
     })
   }
   gauge('broadcastt_connections', 'Open connections on this node', (id) => hub.appConnectionCount(id))
-  gauge('broadcastt_channels', 'Occupied channels on this node', (id) => [...hub.localChannels(id)].length)
-  gauge('broadcastt_subscriptions', 'Channel subscriptions on this node', (id) => {
-    let total = 0
-    for (const [, count] of hub.localChannels(id)) total += count
-    return total
-  })
+  gauge('broadcastt_channels', 'Occupied channels on this node', (id) => hub.localStats(id).channels)
+  gauge('broadcastt_subscriptions', 'Channel subscriptions on this node', (id) => hub.localStats(id).subscriptions)
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'broadcastt_adapter_ready',

@@ -46,6 +46,7 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   const { protocol } = req.query as Query
   const asked = protocol === undefined ? DIALECTS.broadcastt : DIALECTS.pusher
   const no = (spec: WireErrorSpec, message: string = spec.reason) => ({ ok: false as const, spec, message, dialect: asked })
+  if (key === '') return no(WireError.PathNotFound, 'Path not found: it names no app key')
   const app = ctx.apps.byKey(key)
   if (app === undefined) return no(WireError.AppNotFound, `App key ${key.slice(0, 64)} does not exist`)
   if (!app.enabled) return no(WireError.AppDisabled)
@@ -56,8 +57,6 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
     return no(WireError.Unauthorized, `Origin ${String(origin).slice(0, 80)} is not allowed`)
   }
   if (ctx.draining) return no(WireError.ReconnectNow)
-  const appMax = app.limits.maxConnections
-  if (appMax > 0 && ctx.hub.appConnectionCount(app.id) >= appMax) return no(WireError.AppOverQuota)
   const max = ctx.options.maxConnections
   if (max > 0 && ctx.hub.connectionCount >= max) return no(WireError.OverCapacity)
   const perIp = ctx.options.maxConnectionsPerIp
@@ -137,22 +136,21 @@ function forgetIp (ctx: WsContext, socket: TrackedSocket): void {
   else ctx.perIp.set(ip, left)
 }
 
+/** Refuses an upgrade, and tells the metrics. */
+function refuse (ctx: WsContext, socket: WebSocket, app: App | undefined, dialect: Dialect, spec: WireErrorSpec, message: string): void {
+  ctx.hub.events.emit('connection_refused', { appId: app?.id, code: spec.code ?? 0 })
+  refuseSocket(socket, dialect, spec, message)
+}
+
 export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
   const on = socketHandlers(ctx)
   if (ctx.options.maxConnectionsPerIp > 0) ctx.perIp = new Map()
   // A host-registered @fastify/websocket tracks clients and, in its own preClose, closes them without a code
   // before the plugin's drain could send 4200. The plugin closes its connections itself: it untracks them.
   const hostClients = (fastify.websocketServer as WebSocketServer | undefined)?.clients
-  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
-    const { key } = req.params as { key: string }
-    const verdict = admit(ctx, key, req)
-    if (!verdict.ok) {
-      ctx.hub.events.emit('connection_refused', { appId: ctx.apps.byKey(key)?.id, code: verdict.spec.code ?? 0 })
-      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
-      return
-    }
-    const conn = new Connection(socket, verdict.app, verdict.dialect, newSocketId(), ctx.options.maxBufferedBytes)
-    conn.traffic = ctx.hub.traffic?.of(verdict.app.id)
+  const accept = (socket: TrackedSocket, req: FastifyRequest, app: App, dialect: Dialect): void => {
+    const conn = new Connection(socket, app, dialect, newSocketId(), ctx.options.maxBufferedBytes)
+    conn.traffic = ctx.hub.traffic?.of(app.id)
     ctx.heartbeat.touch(conn)
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
@@ -172,7 +170,57 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
       activity_timeout: ctx.options.activityTimeout
     })
   }
+  const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
+    const { key } = req.params as { key: string }
+    const verdict = admit(ctx, key, req)
+    if (!verdict.ok) {
+      refuse(ctx, socket, ctx.apps.byKey(key), verdict.dialect, verdict.spec, verdict.message)
+      return
+    }
+    const { app, dialect } = verdict
+    if (app.limits.maxConnections === 0) {
+      accept(socket, req, app, dialect)
+      return
+    }
+    // The app's quota is cluster-wide: the adapter counts the connection before it is accepted.
+    ctx.hub.reserveConnection(app).then((reserved) => {
+      if (!reserved) refuse(ctx, socket, app, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
+      else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
+      else accept(socket, req, app, dialect)
+    }, (error: unknown) => {
+      ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
+      refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
+    })
+  }
   for (const path of ['/app/:key', '/apps/:key']) {
     fastify.get(path, { websocket: true }, handler)
   }
+}
+
+/**
+ * An upgrade to a path under the prefix that no route serves (`/app/`, `/app/key/extra`, `/nope`) is
+ * accepted and answered with `error` 4005 and a 4005 close (PROTOCOL.md §5), in the dialect the query asks
+ * for, instead of a bare HTTP 404. Added to the host instance, so it sees requests no route matched; plain
+ * HTTP requests and paths outside the prefix keep the host's 404.
+ */
+export function refuseUnknownPaths (fastify: FastifyInstance, prefix: string): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404 || request.headers.upgrade?.toLowerCase() !== 'websocket') {
+      done()
+      return
+    }
+    const url = request.raw.url ?? request.url
+    const path = url.split('?')[0] ?? ''
+    if (prefix !== '' && path !== prefix && !path.startsWith(prefix + '/')) {
+      done()
+      return
+    }
+    const dialect = new URLSearchParams(url.slice(path.length + 1)).has('protocol') ? DIALECTS.pusher : DIALECTS.broadcastt
+    void reply.hijack()
+    fastify.websocketServer.handleUpgrade(request.raw, request.raw.socket, Buffer.alloc(0), (socket) => {
+      socket.on('error', () => { socket.terminate() })
+      refuseSocket(socket, dialect, WireError.PathNotFound, `Path ${path.slice(0, 80)} not found`)
+    })
+    done() // the hijacked reply ends the hook chain
+  })
 }

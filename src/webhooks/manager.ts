@@ -116,10 +116,15 @@ export class WebhookManager {
       emit(localCount)
       return
     }
-    this.options.hub.background(this.options.hub.adapter.channel(appId, channel).then((c) => { emit(c.subscriptionCount) }))
+    this.options.hub.background(this.options.hub.channel(appId, channel).then((c) => { emit(c.subscriptionCount) }))
   }
 
   #push (delivery: Delivery): void {
+    // Writes waiting for the queue (Redis slow or reconnecting) are bounded like the queue itself.
+    if (this.#pushes.size >= this.options.delivery.queueLimitPerApp * this.#apps.size) {
+      this.#overflow(delivery, 'too many webhooks waiting to be queued')
+      return
+    }
     const work = this.options.queue.push(delivery).then((result) => {
       if (result === 'full') this.#overflow(delivery, 'the app\'s webhook queue is full')
     }, (err: unknown) => {

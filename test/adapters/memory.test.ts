@@ -1,5 +1,9 @@
 import t from 'tap'
-import { MemoryAdapter } from '../../src/adapters/memory.js'
+import { MemoryAdapter, MemoryBroker } from '../../src/adapters/memory.js'
 import { adapterSuite } from './adapter-suite.js'
 
-adapterSuite(t, async (now) => new MemoryAdapter({ now }))
+adapterSuite(t, async () => {
+  let time = 1_000_000
+  const broker = new MemoryBroker(() => time)
+  return { node: async () => new MemoryAdapter({ broker }), advance: (ms) => { time += ms } }
+})

@@ -7,7 +7,7 @@
  */
 import { parse as parseQueryString } from 'node:querystring'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AppStore } from '../../apps/app-store.js'
+import type { App, AppStore } from '../../apps/app-store.js'
 import type { AuthorizationHelpers, ChannelAuthResponse, UserAuthResponse } from '../../authorize/helpers.js'
 import { socketIdProblem } from '../../authorize/helpers.js'
 import type { AuthorizedChannelKind, PresenceMember, ResolvedAuthorize, UserData } from '../../authorize/options.js'
@@ -55,12 +55,12 @@ export async function registerAuthorizeRoutes (fastify: FastifyInstance, ctx: Au
 async function authorizeChannel (
   ctx: AuthorizeRouteContext, request: FastifyRequest, decide: NonNullable<ResolvedAuthorize['channel']>
 ): Promise<ChannelAuthResponse> {
-  const appId = await appOf(ctx, request)
-  const app = ctx.apps.byId(appId)
+  const app = await appOf(ctx, request)
+  const appId = app.id
   const body = fields(request.body)
   const socketId = body.socket_id
   const channel = body.channel_name
-  const problem = socketIdProblem(socketId) ?? channelNameProblem(channel, app?.limits.nameLength ?? 0)
+  const problem = socketIdProblem(socketId) ?? channelNameProblem(channel, app.limits.nameLength)
   if (problem !== undefined || typeof socketId !== 'string' || typeof channel !== 'string') {
     throw new InvalidRequestError(problem ?? 'socket_id and channel_name are required')
   }
@@ -76,7 +76,7 @@ async function authorizeChannel (
 async function authenticateUser (
   ctx: AuthorizeRouteContext, request: FastifyRequest, decide: NonNullable<ResolvedAuthorize['user']>
 ): Promise<UserAuthResponse> {
-  const appId = await appOf(ctx, request)
+  const appId = (await appOf(ctx, request)).id
   const { socket_id: socketId } = fields(request.body)
   const problem = socketIdProblem(socketId)
   if (problem !== undefined || typeof socketId !== 'string') throw new InvalidRequestError(problem ?? 'socket_id is required')
@@ -85,10 +85,11 @@ async function authenticateUser (
   return ctx.helpers.authenticateUser(appId, socketId, user)
 }
 
-async function appOf (ctx: AuthorizeRouteContext, request: FastifyRequest): Promise<string> {
-  const appId = await ctx.authorize.appOf(request)
-  if (typeof appId !== 'string' || ctx.apps.byId(appId) === undefined) throw new UnknownAppError(String(appId))
-  return appId
+async function appOf (ctx: AuthorizeRouteContext, request: FastifyRequest): Promise<App> {
+  const appId: unknown = await ctx.authorize.appOf(request)
+  const app = typeof appId === 'string' ? ctx.apps.byId(appId) : undefined
+  if (app === undefined) throw new UnknownAppError(String(appId))
+  return app
 }
 
 /** The member a presence channel signs; undefined for the other kinds, which need `true` (or a member). */

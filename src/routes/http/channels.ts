@@ -44,7 +44,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
       throw new InvalidRequestError('info=user_count needs filter_by_prefix to start with "presence-"')
     }
     const channels = dict<ChannelAttributes>()
-    for (const [name, counts] of await ctx.hub.adapter.channels(app.id, prefix)) {
+    for (const [name, counts] of await ctx.hub.channels(app.id, prefix)) {
       channels[name] = attributesOf(attributes, counts)
     }
     return { channels }
@@ -72,7 +72,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
       if (attributes.has('cache') && !channelType(name).cached) {
         throw new InvalidRequestError(`info=cache applies to cache channels only; ${JSON.stringify(name)} is not one`)
       }
-      const counts = await ctx.hub.adapter.channel(app.id, name)
+      const counts = await ctx.hub.channel(app.id, name)
       const out: Static<typeof ChannelResponse> = { occupied: counts.subscriptionCount > 0, ...attributesOf(attributes, counts) }
       if (attributes.has('cache')) {
         const cached = await cacheInfo(ctx.hub, app.id, name)
@@ -96,7 +96,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
     const app = appOf(request)
     const name = channelName(request.params.channel_name, app.limits.nameLength)
     if (!isPresence(name)) throw new InvalidRequestError(`${JSON.stringify(name)} is not a presence channel`)
-    const members = await ctx.hub.adapter.members(app.id, name)
+    const members = await ctx.hub.members(app.id, name)
     return { users: members.map(({ id }) => ({ id })) }
   })
 }

@@ -50,6 +50,6 @@ export function attributesOf (attributes: ReadonlySet<Attribute>, counts: Channe
 export async function channelsAttributes (hub: Hub, appId: string, channels: readonly string[],
   attributes: ReadonlySet<Attribute>): Promise<Record<string, ChannelAttributes>> {
   const out = dict<ChannelAttributes>()
-  for (const channel of channels) out[channel] = attributesOf(attributes, await hub.adapter.channel(appId, channel))
+  for (const channel of channels) out[channel] = attributesOf(attributes, await hub.channel(appId, channel))
   return out
 }

@@ -23,7 +23,7 @@ export function registerUserRoutes (fastify: FastifyInstance, ctx: RestContext):
     }
   }, async (request) => {
     const app = appOf(request)
-    await ctx.hub.adapter.terminateUser(app.id, request.params.user_id)
+    await ctx.hub.terminateUser(app.id, request.params.user_id)
     return {}
   })
 }

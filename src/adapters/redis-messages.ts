@@ -1,0 +1,74 @@
+/**
+ * Messages between Redis nodes: a versioned, tagged union `{ v, node, type, ... }` serialized as JSON and
+ * validated on receipt. A message that is not JSON, fails the schema or has another version is dropped
+ * (and logged by the caller); a node drops its own echo by `node`.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { ClusterMessage } from './adapter.js'
+
+/** The version of the message format; a node drops messages of any other version. */
+export const MESSAGE_VERSION = 1
+
+const Id = Type.String({ minLength: 1, maxLength: 1000 })
+const Envelope = { v: Type.Literal(MESSAGE_VERSION), node: Id, appId: Id }
+
+const EventSchema = Type.Object({
+  ...Envelope,
+  type: Type.Literal('event'),
+  channel: Id,
+  name: Type.String({ minLength: 1 }),
+  data: Type.String(),
+  json: Type.Optional(Type.String()),
+  userId: Type.Optional(Type.String()),
+  except: Type.Optional(Type.String()),
+  seq: Type.Optional(Type.Integer({ minimum: 0 }))
+})
+
+const MemberSchema = Type.Object({
+  ...Envelope,
+  type: Type.Literal('member'),
+  channel: Id,
+  added: Type.Boolean(),
+  userId: Type.String({ minLength: 1 }),
+  info: Type.Optional(Type.Unknown()),
+  except: Type.Optional(Type.String()),
+  seq: Type.Integer({ minimum: 0 })
+})
+
+const TerminateSchema = Type.Object({ ...Envelope, type: Type.Literal('terminate'), userId: Type.String({ minLength: 1 }) })
+
+const WatchlistSchema = Type.Object({
+  ...Envelope, type: Type.Literal('watchlist'), userId: Type.String({ minLength: 1 }), online: Type.Boolean()
+})
+
+const WireMessage = Type.Union([EventSchema, MemberSchema, TerminateSchema, WatchlistSchema])
+type Wire = Static<typeof WireMessage>
+const checkWire = TypeCompiler.Compile(WireMessage)
+
+/** A received message, or why it was dropped. */
+export type Decoded =
+  | { readonly ok: true, readonly node: string, readonly message: ClusterMessage }
+  | { readonly ok: false, readonly reason: string }
+
+export function encodeMessage (node: string, message: ClusterMessage): string {
+  return JSON.stringify({ v: MESSAGE_VERSION, node, ...message })
+}
+
+export function decodeMessage (text: string): Decoded {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { ok: false, reason: 'not JSON' }
+  }
+  if (typeof value === 'object' && value !== null && 'v' in value && value.v !== MESSAGE_VERSION) {
+    return { ok: false, reason: `unknown version ${JSON.stringify(value.v)}` }
+  }
+  if (!checkWire.Check(value)) {
+    const first = checkWire.Errors(value).First()
+    return { ok: false, reason: first === undefined ? 'invalid' : `${first.path || '/'}: ${first.message}` }
+  }
+  const { v: _v, node, ...message } = value satisfies Wire
+  return { ok: true, node, message: message as ClusterMessage }
+}

@@ -1,0 +1,39 @@
+/**
+ * Redis for tests: `REDIS_URL` (default redis://127.0.0.1:6379), shared with other test runs, so every test
+ * uses a key prefix of its own and deletes only its own keys afterwards (never FLUSHALL).
+ */
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { RedisAdapter, type RedisAdapterOptions } from '../../src/adapters/redis.js'
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+/** A fresh key prefix whose keys are deleted when the test ends. */
+export function testPrefix (t: Teardown, url = REDIS_URL): string {
+  const prefix = `bt-test:${randomUUID().slice(0, 8)}:`
+  t.teardown(async () => { await deleteKeys(url, prefix) })
+  return prefix
+}
+
+export async function deleteKeys (url: string, prefix: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await client.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      if (keys.length > 0) await client.del(...keys)
+    } while (cursor !== '0')
+  } catch {
+    // the test's own Redis may be gone already (the restart test stops it)
+  } finally {
+    client.disconnect()
+  }
+}
+
+export function redisAdapter (prefix: string, options: RedisAdapterOptions = {}): RedisAdapter {
+  return new RedisAdapter({ url: REDIS_URL, keyPrefix: prefix, ...options })
+}

@@ -1,0 +1,99 @@
+/**
+ * The Redis Streams queue against real Redis (each test under its own key prefix): deliveries go through a
+ * stream and a consumer group, are acknowledged and deleted when done, are bounded per app, and the entries
+ * of a consumer that went silent are taken over by another (XAUTOCLAIM).
+ */
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { RedisWebhookQueue } from '../../src/webhooks/redis-queue.js'
+import type { Delivery, QueuedDelivery } from '../../src/webhooks/types.js'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const silent = { warn () {}, error () {}, info () {}, debug () {}, trace () {}, fatal () {}, child () { return silent }, level: 'silent', silent () {} }
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+/** A unique key prefix, and a plain client to look at the keys; both cleaned up when the test ends. */
+function space (t: Teardown): { prefix: string, redis: Redis } {
+  const prefix = `test:webhooks:${randomUUID()}:`
+  const redis = new Redis(REDIS_URL)
+  t.teardown(async () => {
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    await redis.quit()
+  })
+  return { prefix, redis }
+}
+
+function queue (t: Teardown, prefix: string, options: { limit?: number, claimIdleMs?: number, consumer?: string } = {}): RedisWebhookQueue {
+  const q = new RedisWebhookQueue({
+    redis: new Redis(REDIS_URL),
+    keyPrefix: prefix,
+    appIds: ['a', 'b'],
+    limitPerApp: options.limit ?? 100,
+    claimIdleMs: options.claimIdleMs ?? 60_000,
+    log: silent as never,
+    ...(options.consumer === undefined ? {} : { consumer: options.consumer })
+  })
+  t.teardown(() => q.close())
+  return q
+}
+
+const delivery = (appId: string, n: number): Delivery =>
+  ({ appId, url: 'http://127.0.0.1:1/hook', body: `{"time_ms":1,"events":[${n}]}`, events: 1, createdAt: 1000 + n })
+
+/** Starts a queue and returns an iterator over the deliveries it hands out. */
+async function taken (q: RedisWebhookQueue, capacity = 100): Promise<{ next (): Promise<QueuedDelivery> }> {
+  const got: QueuedDelivery[] = []
+  let wake: (() => void) | undefined
+  await q.start((d) => { got.push(d); wake?.() }, () => capacity)
+  return {
+    async next () {
+      while (got.length === 0) await new Promise<void>((resolve) => { wake = resolve })
+      return got.shift() as QueuedDelivery
+    }
+  }
+}
+
+t.test('push, hand out, ack: the stream is left empty', async (t) => {
+  const { prefix, redis } = space(t)
+  const q = queue(t, prefix)
+  const out = await taken(q)
+  t.equal(await q.push(delivery('a', 1)), 'queued')
+  t.equal(await q.push(delivery('b', 2)), 'queued')
+  const got = [await out.next(), await out.next()].sort((x, y) => x.createdAt - y.createdAt)
+  t.match(got, [{ appId: 'a', body: '{"time_ms":1,"events":[1]}', events: 1, createdAt: 1001 }, { appId: 'b', createdAt: 1002 }])
+  t.equal(await redis.xlen(`${prefix}webhooks:a`), 1, 'one stream per app')
+  for (const d of got) await q.ack(d)
+  t.equal(await redis.xlen(`${prefix}webhooks:a`), 0, 'acknowledged entries are deleted')
+  t.equal(await redis.xlen(`${prefix}webhooks:b`), 0)
+})
+
+t.test('bounded per app: a full stream refuses', async (t) => {
+  const { prefix } = space(t)
+  const q = queue(t, prefix, { limit: 2 })
+  await taken(q, 0)
+  t.same([await q.push(delivery('a', 1)), await q.push(delivery('a', 2)), await q.push(delivery('a', 3)), await q.push(delivery('b', 4))],
+    ['queued', 'queued', 'full', 'queued'])
+})
+
+t.test('entries of a silent consumer are taken over by another; nothing is lost', async (t) => {
+  const { prefix, redis } = space(t)
+  const dead = queue(t, prefix, { claimIdleMs: 200, consumer: 'dead' })
+  const out = await taken(dead)
+  for (let i = 0; i < 3; i++) await dead.push(delivery('a', i))
+  const held = [await out.next(), await out.next(), await out.next()]
+  t.equal(held.length, 3)
+  await dead.close() // stops keeping its entries alive, as a killed node would
+  const pending = await redis.xpending(`${prefix}webhooks:a`, 'broadcastt-webhooks') as [number, string, string, Array<[string, string]>]
+  t.same(pending[3], [['dead', '3']], 'the dead consumer still owns them')
+
+  const heir = queue(t, prefix, { claimIdleMs: 200, consumer: 'heir' })
+  const next = await taken(heir)
+  const claimed = [await next.next(), await next.next(), await next.next()]
+  t.same(claimed.map((d) => d.id).sort(), held.map((d) => d.id).sort(), 'the same entries, to the new consumer')
+  t.same(claimed.map((d) => d.body).sort(), held.map((d) => d.body).sort())
+  for (const d of claimed) await heir.ack(d)
+  t.equal(await redis.xlen(`${prefix}webhooks:a`), 0)
+})
