@@ -29,6 +29,8 @@ export const LABEL: Record<Kind, string> = {
 export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
 const CACHE = new URL('.cache/', import.meta.url)
 const PROBE = new URL('probe.ts', import.meta.url).href
+/** This checkout, or BENCH_OURS=/path/to/checkout (a frozen copy, so that the tree can change during a long run). */
+const OURS = process.env.BENCH_OURS ?? new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
 /** Every server process alive, so that a timeout or a crash of the driver can kill them. */
 export const alive = new Set<ChildProcess>()
@@ -78,7 +80,7 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
       apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }]
     })
     return {
-      script: kind === 'base' ? `${process.env.BENCH_BASE ?? '.'}/src/cli/main.ts` : new URL('../src/cli/main.ts', import.meta.url).pathname,
+      script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/src/cli/main.ts`,
       args: [],
       env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config, BROADCASTT_METRICS: kind === 'nometrics' ? 'false' : 'true' },
       execArgv

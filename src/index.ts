@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import { createApi, type BroadcasttApi } from './api.js'
 import { StaticAppStore } from './apps/app-store.js'
-import { MemoryAdapter } from './adapters/memory.js'
+import { createAdapter, isAdapterConfig } from './adapters/config.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
@@ -32,9 +32,10 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id))
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
-  const ownsAdapter = input.adapter === undefined
+  const { adapter, owned: ownsAdapter } = createAdapter(isAdapterConfig(input.adapter) ? options.adapter : input.adapter,
+    () => clock.now(), fastify.log)
   const traffic = options.metrics.enabled ? new Traffic() : undefined
-  const hub = new Hub(input.adapter ?? new MemoryAdapter({ now: () => clock.now() }), {
+  const hub = new Hub(adapter, {
     clock,
     traffic,
     onError: (err) => {
@@ -117,6 +118,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type { RedisAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
 export type {

@@ -7,6 +7,8 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { RedisOptions } from 'ioredis'
+import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
 import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
@@ -220,7 +222,8 @@ export const OptionsSchema = Type.Object({
   metrics: MetricsSchema,
   shutdown: ShutdownSchema,
   rest: RestSchema,
-  webhookDelivery: WebhookDeliverySchema
+  webhookDelivery: WebhookDeliverySchema,
+  adapter: Type.Optional(RedisAdapterConfigSchema)
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
@@ -250,11 +253,11 @@ export interface BroadcasttOptions {
   /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
   clock?: Clock
   /**
-   * The adapter that moves messages and shared state between nodes. An instance is owned by the host: the
-   * plugin attaches its hub to it and never closes it. Default: a memory adapter (one node), which the
-   * plugin creates and closes.
+   * The adapter that moves messages and shared state between nodes (docs/scaling.md). An instance is owned
+   * by the host: the plugin attaches its hub to it and never closes it. `{ type: 'redis', url, ... }` makes
+   * the plugin create (and close) a Redis adapter. Default: a memory adapter (one node).
    */
-  adapter?: Adapter
+  adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
 }
@@ -325,6 +328,13 @@ function dottedPath (pointer: string): string {
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
   const rest = { ...(input ?? {}) as Record<string, unknown> }
   for (const key of HOST_VALUES) Reflect.deleteProperty(rest, key)
+  const adapter = (input as { adapter?: unknown } | undefined)?.adapter
+  // An adapter configuration is data and is checked; its ioredis options pass through as they are.
+  const { redis, ...adapterData } = isAdapterConfig(adapter) ? adapter : {}
+  if (isAdapterConfig(adapter)) rest.adapter = adapterData
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
+    throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
+  }
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
@@ -335,6 +345,7 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
     throw new InvalidOptionsError(`${[root, path].filter((part) => part !== '').join('.')}: ${what}`)
   }
   const resolved = value as ResolvedOptions
+  if (resolved.adapter !== undefined && redis !== undefined) resolved.adapter.redis = redis as RedisOptions
   for (const field of ['id', 'key'] as const) {
     const seen = new Set<string>()
     resolved.apps.forEach((app, i) => {

@@ -141,6 +141,12 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
   // The standalone server's own defaults: health and metrics on (a config file may turn metrics off).
   const withDefaults: Record<string, unknown> = { health: true, ...input, metrics: { enabled: true, ...(input.metrics as object) } }
   for (const s of given) overlay(withDefaults, s, values.get(s.key)?.value as Value)
+  const redisUrl = values.get('redisUrl')?.value as string | undefined
+  if (redisUrl !== undefined) {
+    // BROADCASTT_REDIS_URL / --redis-url runs the server as a cluster node (docs/scaling.md).
+    const adapter = withDefaults.adapter
+    withDefaults.adapter = { ...(typeof adapter === 'object' && adapter !== null ? adapter : {}), type: 'redis', url: redisUrl }
+  }
   let options: ResolvedOptions
   try {
     options = resolveOptions(withDefaults, '')

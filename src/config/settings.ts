@@ -45,6 +45,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appId', env: 'BROADCASTT_APP_ID', kind: 'string', fallback: '', description: 'one app from the environment: id (with KEY and SECRET; replaces the file\'s apps)' },
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
   { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret' },
+  { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)' },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },
@@ -88,6 +89,8 @@ export function parseValue (setting: Setting, raw: string): string | number | bo
       return (LOG_LEVELS as readonly string[]).includes(raw) ? raw : fail(LOG_LEVELS.join(', '))
     case 'format':
       return raw === 'json' || raw === 'pretty' ? raw : fail('json or pretty')
+    case 'url':
+      return /^rediss?:\/\/\S+$/.test(raw) ? raw : fail('a redis:// or rediss:// URL')
     default:
       return raw
   }

@@ -20,6 +20,17 @@ export interface HeldFrame {
   readonly frame: PreparedFrame
 }
 
+/**
+ * A presence or cache subscription's sync state: frames held until its snapshot (member list, cached event)
+ * is sent, then the sequence numbers the snapshot reflects, so a message it already reflects that arrives
+ * late is not sent again.
+ */
+export interface ChannelSync {
+  held: HeldFrame[] | undefined
+  member: number | undefined
+  cache: number | undefined
+}
+
 /** ws send options shared by every send: text frames, never compressed. */
 const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
 /** WebSocket.OPEN */
@@ -30,8 +41,8 @@ export class Connection {
   readonly channels = new Set<string>()
   /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
   presence: Map<string, string> | undefined
-  /** Frames held per channel while a subscription syncs; created on first use. */
-  held: Map<string, HeldFrame[]> | undefined
+  /** Sync state of presence and cache subscriptions, per channel; created on first use. */
+  sync: Map<string, ChannelSync> | undefined
   /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
   userId: string | undefined
   userInfo: unknown
@@ -50,6 +61,9 @@ export class Connection {
   clientEventsAt = Number.NEGATIVE_INFINITY
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
+  /** Frames queued behind `inbound` (bounded; see hub/inbound.ts). */
+  waiting = 0
+  waitingBytes = 0
   open = true
   /** The close code the server sent, once it closed the connection. */
   closeCode: number | undefined

@@ -11,7 +11,7 @@ import type { App } from '../apps/app-store.js'
 import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
-import type { Connection, HeldFrame } from './connection.js'
+import type { ChannelSync, Connection, HeldFrame } from './connection.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
@@ -56,6 +56,12 @@ export interface HubOptions {
   onError?: (error: unknown) => void
   /** Counters read by the metrics; absent when metrics are off. */
   traffic?: Traffic | undefined
+}
+
+/** Whether a subscription's snapshot already reflects a message (by its per-channel sequence number). */
+function reflected (sync: ChannelSync, kind: HeldFrame['kind'], seq: number | undefined): boolean {
+  const floor = kind === 'member' ? sync.member : sync.cache
+  return seq !== undefined && floor !== undefined && seq <= floor
 }
 
 function addTo<K, V> (map: Map<K, Set<V>>, key: K, value: V): void {
@@ -187,11 +193,13 @@ export class Hub implements LocalNode {
     const index = this.#index(appId)
     let entry = index.channels.get(channel)
     conn.channels.add(channel)
-    if (sync) (conn.held ??= new Map()).set(channel, [])
+    if (sync) (conn.sync ??= new Map()).set(channel, { held: [], member: undefined, cache: undefined })
     if (entry === undefined) {
       const members = new Set([conn])
-      entry = { members, joined: this.#join(appId, channel) }
-      index.channels.set(channel, entry)
+      let joined!: () => void
+      entry = { members, joined: new Promise<void>((resolve) => { joined = resolve }) }
+      index.channels.set(channel, entry) // before the adapter call, which reads this node's count
+      void this.#join(appId, channel).then(joined)
     } else {
       entry.members.add(conn)
       this.adapter.countChanged(appId, channel)
@@ -210,16 +218,19 @@ export class Hub implements LocalNode {
     }
   }
 
-  /** Sends the messages held for a syncing subscription, except those its snapshot already reflects. */
+  /**
+   * Sends the messages held for a syncing subscription, except those its snapshot already reflects (and
+   * from now on drops those arriving late).
+   */
   endSync (conn: Connection, channel: string, at: SyncedAt): void {
-    const held = conn.held?.get(channel)
-    if (held === undefined) return
-    conn.held?.delete(channel)
-    if (conn.held?.size === 0) conn.held = undefined
+    const sync = conn.sync?.get(channel)
+    if (sync?.held === undefined) return
+    const { held } = sync
+    sync.held = undefined
+    sync.member = at.member
+    sync.cache = at.cache
     for (const frame of held) {
-      const floor = frame.kind === 'member' ? at.member : at.cache
-      if (frame.seq !== undefined && floor !== undefined && frame.seq <= floor) continue
-      conn.sendPrepared(frame.frame)
+      if (!reflected(sync, frame.kind, frame.seq)) conn.sendPrepared(frame.frame)
     }
   }
 
@@ -233,7 +244,7 @@ export class Hub implements LocalNode {
 
   #leave (index: AppIndex, conn: Connection, channel: string): void {
     const appId = conn.app.id
-    conn.held?.delete(channel)
+    if (conn.sync?.delete(channel) === true && conn.sync.size === 0) conn.sync = undefined
     if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, appId, channel, conn.socketId))
     const entry = index.channels.get(channel)
     if (entry === undefined || !entry.members.delete(conn)) return
@@ -351,9 +362,11 @@ export class Hub implements LocalNode {
       } else {
         toBroadcastt++
       }
-      const held = conn.held?.get(channel)
-      if (held === undefined) conn.sendPrepared(frame)
-      else if (held.length < MAX_HELD_FRAMES) held.push({ kind, seq, frame })
+      const sync = conn.sync?.get(channel)
+      if (sync === undefined) conn.sendPrepared(frame)
+      else if (sync.held === undefined) {
+        if (!reflected(sync, kind, seq)) conn.sendPrepared(frame)
+      } else if (sync.held.length < MAX_HELD_FRAMES) sync.held.push({ kind, seq, frame })
       else conn.close(WireError.OverCapacity, 'Slow consumer: too many events while subscribing')
     }
     // Counted once per delivery (N connections, their bytes), never per subscriber.

@@ -59,6 +59,9 @@ t.test('flags beat the environment, which beats the config file; limits apply to
   t.equal(loadConfig([], { LOG_FORMAT: 'pretty' }).logFormat, 'pretty')
   const envApp = loadConfig([], { ...env, BROADCASTT_APP_ID: 'e', BROADCASTT_APP_KEY: 'ke', BROADCASTT_APP_SECRET: 'se' })
   t.same(envApp.options.apps.map((a) => a.id), ['e'], 'the environment app replaces the file\'s apps')
+  t.match(loadConfig([], { BROADCASTT_REDIS_URL: 'redis://127.0.0.1:6379/2' }).options.adapter,
+    { type: 'redis', url: 'redis://127.0.0.1:6379/2' }, 'BROADCASTT_REDIS_URL selects the Redis adapter')
+  t.equal(loadConfig([], {}).options.adapter, undefined, 'the memory adapter otherwise')
 })
 
 t.test('a bad value names its flag or variable', async (t) => {
@@ -70,6 +73,7 @@ t.test('a bad value names its flag or variable', async (t) => {
     [[], { LOG_FORMAT: 'xml' }, /^LOG_FORMAT: expected json or pretty/],
     [[], { BROADCASTT_LIMIT_EVENT_DATA_BYTES: '-1' }, /^BROADCASTT_LIMIT_EVENT_DATA_BYTES: expected a whole number/],
     [[], { BROADCASTT_ACTIVITY_TIMEOUT: '0' }, /^BROADCASTT_ACTIVITY_TIMEOUT: activityTimeout: /],
+    [[], { BROADCASTT_REDIS_URL: 'localhost:6379' }, /^BROADCASTT_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
     [['--nope'], {}, /Unknown option '--nope'/]
   ]
   for (const [argv, env, message] of cases) t.throws(() => loadConfig(argv, env), { name: 'ConfigError', message }, message.source)
