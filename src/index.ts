@@ -121,6 +121,7 @@ export type { BroadcasttOptions, AppInput, Clock } from './options.js'
 export type { RedisAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
+export type { Readiness } from './routes/operations.js'
 export type {
   AuthorizeOptions, ChannelAuthorizer, UserAuthenticator, ChannelAuthorization, ChannelAuthorizationRequest,
   UserAuthenticationRequest, PresenceMember, UserData, AuthorizedChannelKind

@@ -15,6 +15,7 @@ import { dueCount, sliceCount } from '../../src/lifecycle/drain.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { connect, open, type TestClient } from '../helpers/ws-client.js'
 import { joined, presenceAuth } from '../channels/helpers.js'
+import { receiver } from '../webhooks/receiver.js'
 
 t.test('the schedule: slices of at least 10 connections, at most 50 slices, all due by the end of the window', async (t) => {
   t.equal(sliceCount(3), 1)
@@ -144,3 +145,18 @@ for (const mode of ['plugin-registered', 'host-registered'] as const) {
     t.same(await Promise.all(clients.map(async (c) => (await c.closed).code)), [4200, 4200])
   })
 }
+
+t.test('webhooks still queued at shutdown are flushed after the drain, before close() resolves', async (t) => {
+  const hook = await receiver(t)
+  const server = await startServer(t, {
+    apps: [{ ...TEST_APP, webhooks: [{ url: hook.url, eventTypes: ['channel_occupied'] }] }],
+    webhookDelivery: { batchMs: 60_000 }, // only the shutdown flush sends it
+    shutdown: { drainWindowMs: 0 }
+  })
+  const client = await open(t, server.wsUrl())
+  await client.subscribe('queued')
+  t.equal(hook.requests.length, 0, 'nothing sent yet: the batch window is a minute')
+  await server.app.close()
+  t.equal((await client.closed).code, 4200)
+  t.same(hook.events.map((e) => `${e.name}:${e.channel}`), ['channel_occupied:queued'], 'flushed by close()')
+})
