@@ -139,6 +139,7 @@ async function main (): Promise<number> {
   console.log(`bench: ${scenarios.join(', ')}; servers ${kinds.map((k) => LABEL[k]).join(', ')}; ${defaultRuns} run(s)` +
     `${options.quick ? ', quick' : ''}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`)
   const all: Runs = {}
+  const failures: string[] = []
   const perScenario: Record<string, Runs> = {}
   for (const name of scenarios) {
     const scenario = SCENARIOS[name]!
@@ -148,7 +149,15 @@ async function main (): Promise<number> {
       for (const kind of kinds) {
         if (OURS_ONLY.has(name) && kind !== 'ours') continue
         console.log(`${name} ${run}/${runs} ${LABEL[kind]}… (load average ${loadAverage()})`)
-        const figures = await once(kind, scenario, options, profileDir)
+        let figures: Figures
+        try {
+          figures = await once(kind, scenario, options, profileDir)
+        } catch (error) {
+          // One failed run (a timeout on a loaded machine, a crash) is reported and left out of the medians.
+          failures.push(`${name} ${run}/${runs} ${(error as Error).message.split('\n')[0] ?? ''}`)
+          console.log(`  FAILED: ${failures[failures.length - 1] ?? ''}`)
+          continue
+        }
         console.log('  ' + runLine(kind, figures))
         ;(runsOf[kind] ??= []).push(figures)
       }
@@ -182,8 +191,9 @@ async function main (): Promise<number> {
     medians: figures,
     runs: perScenario
   }, null, 2) + '\n')
+  for (const failure of failures) console.log(`FAILED run, left out: ${failure}`)
   console.log(`results: ${file.pathname}${regressions > 0 ? `\n${regressions} figure(s) more than 10 % worse than the baseline` : ''}`)
-  return 0
+  return failures.length === 0 ? 0 : 1
 }
 
 main().then((code) => { process.exitCode = code }, (error: unknown) => {

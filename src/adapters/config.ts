@@ -30,7 +30,7 @@ export type RedisAdapterConfig = Static<typeof RedisAdapterConfigSchema>
 
 /** Whether the `adapter` option is a configuration (plain data) rather than an adapter instance. */
 export function isAdapterConfig (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<Adapter>).attach !== 'function'
+  return typeof value === 'object' && value !== null && 'type' in value && typeof (value as Partial<Adapter>).attach !== 'function'
 }
 
 /** The adapter the plugin uses, and whether the plugin owns (and so closes) it. */

@@ -106,6 +106,12 @@ export class Connection {
   #writable (): boolean {
     if (!this.open) return false
     if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    // Bytes corked for this turn's coalesced write (hub/coalesce.ts) are not a slow consumer's backlog: hand
+    // them to the kernel, and judge only what it could not take.
+    if (this.raw !== undefined && this.raw.writableCorked !== 0) {
+      this.raw.uncork()
+      if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    }
     this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
     return false
   }

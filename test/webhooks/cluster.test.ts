@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
 import broadcastt from '../../src/index.js'
 import { TEST_APP } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
-import { redisAdapter, testPrefix } from '../helpers/redis.js'
+import { Redis } from 'ioredis'
+import { redisAdapter, REDIS_URL, testPrefix } from '../helpers/redis.js'
 import { joined, presenceAuth } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
 import { QUICK } from './helpers.js'
@@ -50,4 +51,21 @@ t.test('one webhook per cluster transition, whichever node sees it', async (t) =
   t.same(room.sort(), ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed'],
     'each transition once, though two nodes had a subscriber and the same user')
   t.equal(hook.events.length, 5)
+})
+
+t.test('a queued entry naming a URL that is not configured is never called, only given up', async (t) => {
+  const prefix = testPrefix(t)
+  const configured = await receiver(t)
+  const foreign = await receiver(t)
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.quit())
+  const stream = `${prefix}webhooks:${TEST_APP.id}`
+  // As if written by a node with another configuration, or by anyone with access to Redis.
+  await redis.xadd(stream, '*', 'url', foreign.url, 'body', '{"time_ms":1,"events":[]}', 'events', '0', 'created', String(Date.now()))
+  const one = await node(t, prefix, configured.url)
+  await joined(await open(t, one.ws), 'marker')
+  await configured.until(() => configured.events.some((e) => e.channel === 'marker'))
+  await one.app.close()
+  t.equal(foreign.requests.length, 0, 'the URL from Redis was not called')
+  t.equal(await redis.xlen(stream), 0, 'the entry was given up and removed')
 })
