@@ -11,6 +11,7 @@ export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS',
 export const UnknownAppError = createError('FST_BROADCASTT_UNKNOWN_APP', 'App %s does not exist', 404)
 export const InvalidEventError = createError('FST_BROADCASTT_INVALID_EVENT', '%s', 400)
 export const EventTooLargeError = createError('FST_BROADCASTT_EVENT_TOO_LARGE', '%s', 413)
+export const MetricsDisabledError = createError('FST_BROADCASTT_METRICS_DISABLED', 'Metrics are off; register the plugin with metrics: { enabled: true }')
 
 // REST API (routes/http): every refusal of the signed HTTP API, answered as
 // `{"statusCode","code","error","message"}`. The programmatic API's codes above are reused for events.

@@ -10,6 +10,7 @@ import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
+import type { AppTraffic } from '../metrics/traffic.js'
 
 /** A frame held for a connection while its subscription to the frame's channel syncs (see `Hub.endSync`). */
 export interface HeldFrame {
@@ -60,9 +61,16 @@ export class Connection {
   clientEventsAt = Number.NEGATIVE_INFINITY
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
+  /** Frames queued behind `inbound` (bounded; see hub/inbound.ts). */
+  waiting = 0
+  waitingBytes = 0
   open = true
+  /** The close code the server sent, once it closed the connection. */
+  closeCode: number | undefined
   /** The TCP socket under the WebSocket, for prepared frames; set only when no extension was negotiated. */
   raw: Writable | undefined = undefined
+  /** The app's traffic counters, when metrics are on. */
+  traffic: AppTraffic | undefined = undefined
 
   constructor (
     readonly socket: WebSocket,
@@ -78,6 +86,7 @@ export class Connection {
     if (!this.#writable()) return
     if (this.raw !== undefined) corkForTurn(this.raw)
     this.socket.send(frame, TEXT)
+    this.traffic?.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
   }
 
   /**
@@ -97,6 +106,12 @@ export class Connection {
   #writable (): boolean {
     if (!this.open) return false
     if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    // Bytes corked for this turn's coalesced write (hub/coalesce.ts) are not a slow consumer's backlog: hand
+    // them to the kernel, and judge only what it could not take.
+    if (this.raw !== undefined && this.raw.writableCorked !== 0) {
+      this.raw.uncork()
+      if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    }
     this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
     return false
   }
@@ -117,6 +132,7 @@ export class Connection {
   close (spec: WireErrorSpec, message: string = spec.reason): void {
     if (!this.open) return
     this.open = false
+    this.closeCode = spec.code ?? undefined
     this.socket.close(spec.code ?? undefined, closeReason(message))
   }
 }

@@ -17,6 +17,7 @@ import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
 import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
+import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
 
 const NO_CONNECTIONS: ReadonlySet<Connection> = new Set()
 
@@ -53,6 +54,8 @@ export interface HubOptions {
   clock: Pick<Clock, 'now'>
   /** Called with errors of background work (adapter calls nobody awaits). */
   onError?: (error: unknown) => void
+  /** Counters read by the metrics; absent when metrics are off. */
+  traffic?: Traffic | undefined
 }
 
 /** Whether a subscription's snapshot already reflects a message (by its per-channel sequence number). */
@@ -74,12 +77,16 @@ export class Hub implements LocalNode {
   /** Hub events; a listener that throws is reported through `onError`, never thrown into socket handlers. */
   readonly events = new SafeEmitter((error) => { this.reportError(error) })
   readonly clock: Pick<Clock, 'now'>
+  readonly traffic: Traffic | undefined
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
+  /** Background work not finished yet; `settle()` waits for it before the adapter is closed. */
+  readonly #pending = new Set<Promise<unknown>>()
   #connectionCount = 0
 
   constructor (readonly adapter: Adapter, options: HubOptions) {
     this.clock = options.clock
+    this.traffic = options.traffic
     this.#onError = options.onError ?? (() => {})
   }
 
@@ -87,9 +94,18 @@ export class Hub implements LocalNode {
     await this.adapter.attach(this)
   }
 
-  /** Runs work nobody awaits; its failure is reported, never thrown. */
+  /** Runs work nobody awaits; its failure is reported, never thrown. `settle()` waits for it. */
   background (work: Promise<unknown>): void {
-    work.catch(this.#onError)
+    const tracked: Promise<unknown> = work.catch(this.#onError).finally(() => { this.#pending.delete(tracked) })
+    this.#pending.add(tracked)
+  }
+
+  /**
+   * Resolves once no background work is left (work finishing may start more: presence leaves after a close),
+   * so nothing started by a socket event touches the adapter after it is closed.
+   */
+  async settle (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending)
   }
 
   /** Reports a failure of work done for a connection (the host's logger by default). */
@@ -138,8 +154,11 @@ export class Hub implements LocalNode {
     this.events.emit('connection_opened', { appId: conn.app.id, socketId: conn.socketId })
   }
 
-  /** Removes a closed connection from every channel it was in, and from its user. Idempotent. */
-  removeConnection (conn: Connection): void {
+  /**
+   * Removes a closed connection from every channel it was in, and from its user. Idempotent. `code` is the
+   * close code (the one the server sent when it closed the connection, else the client's).
+   */
+  removeConnection (conn: Connection, code?: number): void {
     const index = this.#apps.get(conn.app.id)
     if (index === undefined || !index.connections.delete(conn)) return
     this.#connectionCount--
@@ -152,7 +171,7 @@ export class Hub implements LocalNode {
     }
     if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
     if (index.empty) this.#apps.delete(conn.app.id)
-    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId })
+    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId, ...(code === undefined ? {} : { code }) })
   }
 
   /** Whether `subscribe` would add the connection: undefined when it would, else why not. */
@@ -274,7 +293,12 @@ export class Hub implements LocalNode {
 
   /** Publishes a message to every node that serves it (this one included). */
   async publish (message: ClusterMessage, cacheSeconds?: number): Promise<void> {
-    await this.adapter.publish(message, cacheSeconds)
+    try {
+      await this.adapter.publish(message, cacheSeconds)
+    } catch (error) {
+      if (this.traffic !== undefined) this.traffic.publishErrors++
+      throw error
+    }
   }
 
   // Cluster-wide queries for the REST and programmatic APIs.
@@ -327,9 +351,17 @@ export class Hub implements LocalNode {
     // Serialize and frame once per dialect variant, not once per subscriber.
     const pusher = prepareFrame(frames.pusher)
     const broadcastt = frames.broadcastt === frames.pusher ? pusher : prepareFrame(frames.broadcastt)
+    let toPusher = 0
+    let toBroadcastt = 0
     for (const conn of members) {
       if (conn.socketId === except) continue
-      const frame: PreparedFrame = conn.dialect.name === 'pusher' ? pusher : broadcastt
+      let frame: PreparedFrame = broadcastt
+      if (conn.dialect.name === 'pusher') {
+        frame = pusher
+        toPusher++
+      } else {
+        toBroadcastt++
+      }
       const sync = conn.sync?.get(channel)
       if (sync === undefined) conn.sendPrepared(frame)
       else if (sync.held === undefined) {
@@ -337,6 +369,17 @@ export class Hub implements LocalNode {
       } else if (sync.held.length < MAX_HELD_FRAMES) sync.held.push({ kind, seq, frame })
       else conn.close(WireError.OverCapacity, 'Slow consumer: too many events while subscribing')
     }
+    // Counted once per delivery (N connections, their bytes), never per subscriber.
+    this.traffic?.of(appId).delivered(kindOfFrame(frames.pusher), toPusher + toBroadcastt,
+      toPusher * pusher.payload.length + toBroadcastt * broadcastt.payload.length)
+  }
+
+  /** This node's occupied channels and subscriptions of an app (read by the metrics at scrape time). */
+  localStats (appId: string): { channels: number, subscriptions: number } {
+    const index = this.#apps.get(appId)
+    let subscriptions = 0
+    if (index !== undefined) for (const entry of index.channels.values()) subscriptions += entry.members.size
+    return { channels: index?.channels.size ?? 0, subscriptions }
   }
 
   localCount (appId: string, channel: string): number {
