@@ -11,7 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import os from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -38,7 +38,7 @@ async function freePort (): Promise<number> {
 class Node {
   #cpu: ((usage: NodeJS.CpuUsage) => void) | undefined
 
-  private constructor (readonly port: number, readonly child: ChildProcess) {
+  private constructor (readonly port: number, readonly child: ChildProcess, readonly config: string) {
     child.on('message', (reply: ProbeReply) => { if (reply.type === 'probe-cpu') this.#cpu?.(reply.usage) })
   }
 
@@ -55,7 +55,7 @@ class Node {
       execArgv: ['--import', 'tsx', '--import', PROBE, '--expose-gc'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc']
     })
-    const node = new Node(port, child)
+    const node = new Node(port, child, config)
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`node exited (${child.exitCode})`)
       const ok = await new Promise<boolean>((resolve) => {
@@ -87,6 +87,7 @@ class Node {
     const timer = setTimeout(() => { this.child.kill('SIGKILL') }, 5000)
     await exited
     clearTimeout(timer)
+    rmSync(this.config, { force: true })
   }
 }
 

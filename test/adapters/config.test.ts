@@ -21,7 +21,7 @@ t.test('a bad Redis configuration names its path', async (t) => {
     'ioredis options pass through as given')
 })
 
-t.test('BROADCASTT_REDIS_URL makes the standalone server a cluster node; a config file\'s adapter wins', async (t) => {
+t.test('BROADCASTT_REDIS_URL makes the standalone server a cluster node', async (t) => {
   const env = { BROADCASTT_APP_ID: 'a', BROADCASTT_APP_KEY: 'k', BROADCASTT_APP_SECRET: 's', BROADCASTT_REDIS_URL: 'redis://r:6379' }
   t.same(loadConfig([], env).options.adapter, { type: 'redis', url: 'redis://r:6379' })
   t.equal(loadConfig([], { ...env, BROADCASTT_REDIS_URL: '' }).options.adapter, undefined)
