@@ -11,7 +11,7 @@ import { MemoryAdapter } from './adapters/memory.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { drainConnections, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { checkHostMaxPayload, drainConnections, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
@@ -52,6 +52,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
       preClose: async () => { await drainConnections(ctx, DRAIN_GRACE_MS) }
     })
   } else {
+    checkHostMaxPayload(fastify, options)
     fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })

@@ -33,7 +33,10 @@ function userIdOf (value: unknown): string | undefined {
 export function presenceMember (conn: Connection, channelData: string | undefined, maxBytes: number): MemberOrProblem {
   if (channelData === undefined) {
     if (conn.userId === undefined) return authError('channel_data is required on a presence channel unless the connection signed in')
-    return { member: { id: conn.userId, info: conn.userInfo ?? null } }
+    const info = conn.userInfo ?? null
+    const infoBytes = Buffer.byteLength(JSON.stringify(info))
+    if (infoBytes > maxBytes) return authError(`the signed-in user's user_info is ${infoBytes} bytes; the limit is ${maxBytes}`)
+    return { member: { id: conn.userId, info } }
   }
   const bytes = Buffer.byteLength(channelData)
   if (bytes > maxBytes) return authError(`channel_data is ${bytes} bytes; the limit is ${maxBytes}`)
