@@ -33,7 +33,9 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const clock = input.clock ?? systemClock
   const ownsAdapter = input.adapter === undefined
   const hub = new Hub(input.adapter ?? new MemoryAdapter({ now: () => clock.now() }), {
-    clock, onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
+    clock,
+    adapterTimeoutMs: options.adapterTimeoutMs,
+    onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
   })
   await hub.start()
   const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,

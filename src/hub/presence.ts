@@ -82,9 +82,11 @@ Promise<JoinOutcome> {
   await hub.subscribe(conn, channel, true)
   let result
   try {
-    result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
+    result = await hub.call(hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers), 'addMember')
   } catch (error) {
     hub.unsubscribe(conn, channel)
+    // A call that timed out may still land: take the socket out again (a no-op when it never was added).
+    hub.background(leavePresence(hub, app.id, channel, conn.socketId))
     throw error
   }
   if (!result.ok) {
@@ -113,7 +115,7 @@ Promise<JoinOutcome> {
 
 /** Removes a connection from a presence channel; announces the user's departure when it was their last. */
 export async function leavePresence (hub: Hub, appId: string, channel: string, socketId: string): Promise<void> {
-  const removed = await hub.adapter.removeMember(appId, channel, socketId)
+  const removed = await hub.call(hub.adapter.removeMember(appId, channel, socketId), 'removeMember')
   if (removed === undefined) return
   await memberRemoved(hub, appId, channel, removed.userId, removed.seq)
 }
