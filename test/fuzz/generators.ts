@@ -21,8 +21,11 @@ const wrongType = fc.oneof(
 )
 
 const channel = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('fuzz', 'private-fuzz', 'presence-fuzz', 'cache-fuzz', 'presence-cache-fuzz',
-    'private-encrypted-fuzz', '#server-to-user-1', 'obs', '__proto__', 'constructor') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom('fuzz', 'private-fuzz', 'presence-fuzz', 'cache-fuzz', 'presence-cache-fuzz',
+      'private-encrypted-fuzz', '#server-to-user-1', 'obs', '__proto__', 'constructor')
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 260 }) },
   { weight: 1, arbitrary: fc.integer({ min: 190, max: 210 }).map((n) => 'c'.repeat(n)) },
   { weight: 1, arbitrary: wrongType }
@@ -78,9 +81,12 @@ export const frameArbitrary: fc.Arbitrary<FuzzFrame> = fc.oneof(
   { weight: 200, arbitrary: text.map((t): FuzzFrame => ({ kind: 'text', text: t })) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes): FuzzFrame => ({ kind: 'binary', bytes })) },
   { weight: 1, arbitrary: fc.constant<FuzzFrame>({ kind: 'text', text: 'x'.repeat(13 * 1024) }) },
-  { weight: 1, arbitrary: fc.constantFrom(
-    Uint8Array.from([0xff, 0xfe]), Uint8Array.from([0x7b, 0xc3, 0x28, 0x7d]), Uint8Array.from([0xed, 0xa0, 0x80])
-  ).map((bytes): FuzzFrame => ({ kind: 'invalid-utf8', bytes })) }
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      Uint8Array.from([0xff, 0xfe]), Uint8Array.from([0x7b, 0xc3, 0x28, 0x7d]), Uint8Array.from([0xed, 0xa0, 0x80])
+    ).map((bytes): FuzzFrame => ({ kind: 'invalid-utf8', bytes }))
+  }
 )
 
 /** `count` frames from `seed`, generated in chunks so a long run never holds them all. */
