@@ -94,8 +94,10 @@ Promise<JoinOutcome> {
     return 'full'
   }
   if (!conn.open || !conn.channels.has(channel)) {
-    // Gone while the adapter answered: the hub no longer knows this membership, so undo the join here.
-    await leavePresence(hub, app.id, channel, conn.socketId)
+    // Gone while the adapter answered: the hub no longer knows this membership, so undo the join here. A
+    // user this join made a member was never announced, so its removal is not announced either.
+    const removed = await hub.call(hub.adapter.removeMember(app.id, channel, conn.socketId), 'removeMember')
+    if (removed !== undefined && !result.first) await memberRemoved(hub, app.id, channel, removed.userId, removed.seq)
     return 'gone'
   }
   conn.presence ??= new Map()
