@@ -1,73 +1,9 @@
 /**
- * The client side: N `ws` sockets in the driver process, and the lean per-frame handler that counts
- * deliveries and measures latency. 2,000 sockets × 2,000 events is 4 M frames in one process on a 2-core
- * machine, so the handler does no JSON parsing: it finds the event number and send timestamp with one
- * `Buffer.indexOf` and a byte loop.
+ * The lean per-frame handler that counts deliveries and measures latency on the driver's sockets (opened by
+ * `bench/pusher.ts`). Millions of frames land in one process on a 2-core machine, so the handler does no JSON
+ * parsing: it finds the event number and send timestamp with one `Buffer.indexOf` and a byte loop.
  */
-import { WebSocket, type RawData } from 'ws'
-import { CHANNEL } from './ipc.js'
-
-/** Sockets being opened at once: enough to be quick, well under the listen backlog (511). */
-const OPEN_CONCURRENCY = 64
-
-/**
- * Opens one client and waits for its first frame (connection_established) and the answer to its subscribe
- * (subscription_succeeded).
- */
-function openOne (url: string, timeoutMs: number): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false })
-    let frames = 0
-    const fail = (why: string): void => {
-      clearTimeout(timer)
-      socket.terminate()
-      reject(new Error(why))
-    }
-    const timer = setTimeout(() => { fail(`no subscription within ${timeoutMs} ms`) }, timeoutMs)
-    socket.on('error', (error) => { fail(`client error: ${error.message}`) })
-    socket.on('close', (code) => { fail(`closed with ${code} while subscribing`) })
-    socket.on('message', (data: RawData) => {
-      const text = String(data)
-      if (++frames === 1) {
-        if (!text.includes(':connection_established')) { fail(`unexpected first frame ${text.slice(0, 200)}`); return }
-        socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: CHANNEL } }))
-        return
-      }
-      if (!text.includes('subscription_succeeded')) { fail(`unexpected frame ${text.slice(0, 200)}`); return }
-      clearTimeout(timer)
-      socket.removeAllListeners()
-      resolve(socket)
-    })
-  })
-}
-
-/** Opens and subscribes `count` clients, `OPEN_CONCURRENCY` at a time; rejects on the first failure. */
-export async function openClients (url: string, count: number, timeoutMs: number): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = []
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      next++
-      sockets.push(await openOne(url, timeoutMs))
-    }
-  }
-  try {
-    await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, count) }, worker))
-  } catch (error) {
-    for (const socket of sockets) socket.terminate()
-    throw error
-  }
-  return sockets
-}
-
-/** Closes every client without a closing handshake. */
-export function dropClients (sockets: readonly WebSocket[]): void {
-  for (const socket of sockets) {
-    socket.removeAllListeners()
-    socket.on('error', () => {})
-    socket.terminate()
-  }
-}
+import type { RawData, WebSocket } from 'ws'
 
 /** `{\"i\":` — the start of the event data inside the frame (the data is a JSON string, hence the escapes). */
 const MARK = Buffer.from('{\\"i\\":')

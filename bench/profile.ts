@@ -34,9 +34,25 @@ for (const [id, micros] of self) {
   const key = `${functionName || '(anonymous)'} ${a}:${lineNumber + 1}`
   functions.set(key, (functions.get(key) ?? 0) + micros)
 }
+/** Time in each function including what it called (each sample counted once per function on its stack). */
+const parent = new Map<number, number>()
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+const inclusive = new Map<string, number>()
+for (const [id, micros] of self) {
+  const seen = new Set<string>()
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const { functionName, url, lineNumber } = byId.get(at)!.callFrame
+    const key = `${functionName || '(anonymous)'} ${area(url, functionName)}:${lineNumber + 1}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    inclusive.set(key, (inclusive.get(key) ?? 0) + micros)
+  }
+}
 const pct = (micros: number): string => `${(100 * micros / total).toFixed(1).padStart(5)} %`
 const top = Number(topArg ?? 25)
 console.log(`total sampled: ${(total / 1e6).toFixed(2)} s\n\nself time by area:`)
 for (const [name, micros] of [...areas].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(micros)}  ${name}`)
 console.log('\nself time by function:')
 for (const [name, micros] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(micros)}  ${name}`)
+console.log('\ntotal time by function (with what it called):')
+for (const [name, micros] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(micros)}  ${name}`)

@@ -95,14 +95,17 @@ export async function pooled<T> (count: number, concurrency: number, task: (k: n
   return results
 }
 
+/** Generous: on a loaded shared machine a server can take long to answer one of 10,000 openings. */
+const OPEN_TIMEOUT_MS = 120_000
+
 /** Opens `count` clients, each subscribed to `channelOf(k)`. Closes what it opened when one fails. */
 export async function openSubscribed (url: string, count: number, channelOf: (k: number) => string): Promise<Client[]> {
   const opened: Client[] = []
   try {
     return await pooled(count, 64, async (k) => {
-      const client = await connectClient(url)
+      const client = await connectClient(url, OPEN_TIMEOUT_MS)
       opened.push(client)
-      await subscribe(client, channelOf(k))
+      await subscribe(client, channelOf(k), undefined, OPEN_TIMEOUT_MS)
       return client
     })
   } catch (error) {

@@ -29,10 +29,10 @@ import { medians, runLine, sideBySide, type Runs } from './table.js'
 
 const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, presence, soak }
 const DEFAULT_SCENARIOS = ['fanout', 'idle', 'trigger', 'channels', 'presence']
-/** Scenarios measured against this project only. */
+/** Scenarios measured against this project only, once unless --runs says otherwise. */
 const OURS_ONLY = new Set(['soak'])
 
-function parse (): { scenarios: string[], kinds: Kind[], runs: number, options: BenchOptions, cpuProf: boolean, updateBaseline: boolean, timeout: number } {
+function parse (): { scenarios: string[], kinds: Kind[], runs: number, runsGiven: boolean, options: BenchOptions, cpuProf: boolean, updateBaseline: boolean, timeout: number } {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -60,6 +60,7 @@ function parse (): { scenarios: string[], kinds: Kind[], runs: number, options: 
     scenarios: positionals.length > 0 ? positionals : DEFAULT_SCENARIOS,
     kinds,
     runs: int(values.runs, quick ? 1 : 3),
+    runsGiven: values.runs !== undefined,
     cpuProf: values['cpu-prof'] ?? false,
     updateBaseline: values['update-baseline'] ?? false,
     timeout: int(values.timeout, 3600),
@@ -126,7 +127,7 @@ async function once (kind: Kind, scenario: Scenario, options: BenchOptions, prof
 }
 
 async function main (): Promise<number> {
-  const { scenarios, kinds, runs, options, cpuProf, updateBaseline, timeout } = parse()
+  const { scenarios, kinds, runs: defaultRuns, runsGiven, options, cpuProf, updateBaseline, timeout } = parse()
   ensureFileLimit(neededFiles(options))
   const timer = setTimeout(() => {
     console.error(`bench: overall timeout of ${timeout} s hit; killing the servers`)
@@ -135,18 +136,28 @@ async function main (): Promise<number> {
   }, timeout * 1000)
   timer.unref()
   const profileDir = cpuProf ? new URL('results/profiles', import.meta.url).pathname : undefined
-  console.log(`bench: ${scenarios.join(', ')}; servers ${kinds.map((k) => LABEL[k]).join(', ')}; ${runs} run(s)` +
+  console.log(`bench: ${scenarios.join(', ')}; servers ${kinds.map((k) => LABEL[k]).join(', ')}; ${defaultRuns} run(s)` +
     `${options.quick ? ', quick' : ''}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`)
   const all: Runs = {}
+  const failures: string[] = []
   const perScenario: Record<string, Runs> = {}
   for (const name of scenarios) {
     const scenario = SCENARIOS[name]!
     const runsOf: Runs = {}
+    const runs = OURS_ONLY.has(name) && !runsGiven ? 1 : defaultRuns
     for (let run = 1; run <= runs; run++) {
       for (const kind of kinds) {
         if (OURS_ONLY.has(name) && kind !== 'ours') continue
         console.log(`${name} ${run}/${runs} ${LABEL[kind]}… (load average ${loadAverage()})`)
-        const figures = await once(kind, scenario, options, profileDir)
+        let figures: Figures
+        try {
+          figures = await once(kind, scenario, options, profileDir)
+        } catch (error) {
+          // One failed run (a timeout on a loaded machine, a crash) is reported and left out of the medians.
+          failures.push(`${name} ${run}/${runs} ${(error as Error).message.split('\n')[0] ?? ''}`)
+          console.log(`  FAILED: ${failures[failures.length - 1] ?? ''}`)
+          continue
+        }
         console.log('  ' + runLine(kind, figures))
         ;(runsOf[kind] ??= []).push(figures)
       }
@@ -180,8 +191,9 @@ async function main (): Promise<number> {
     medians: figures,
     runs: perScenario
   }, null, 2) + '\n')
+  for (const failure of failures) console.log(`FAILED run, left out: ${failure}`)
   console.log(`results: ${file.pathname}${regressions > 0 ? `\n${regressions} figure(s) more than 10 % worse than the baseline` : ''}`)
-  return 0
+  return failures.length === 0 ? 0 : 1
 }
 
 main().then((code) => { process.exitCode = code }, (error: unknown) => {

@@ -14,14 +14,27 @@ import { soketiConfig, soketiEntry } from './soketi.js'
  * `base` is this project from another checkout (BENCH_BASE=/path/to/checkout, e.g. an older commit
  * extracted with `git archive`), for before/after comparisons of an optimization in one run.
  */
-export type Kind = 'ours' | 'ws' | 'soketi' | 'base'
+export type Kind = 'ours' | 'ws' | 'soketi' | 'base' | 'nometrics' | 'nodefaults'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
-export const ALL_KINDS: readonly Kind[] = [...KINDS, 'base']
-export const LABEL: Record<Kind, string> = { ours: 'fastify-broadcastt', ws: 'raw ws loop', soketi: 'soketi 1.6.1', base: 'ours (BENCH_BASE)' }
+/**
+ * `nometrics`: this project with its Prometheus metrics off (BROADCASTT_METRICS=false), to price them;
+ * `nodefaults`: metrics on without prom-client's Node process metrics (`metrics.defaultMetrics: false`).
+ */
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'base', 'nometrics', 'nodefaults']
+export const LABEL: Record<Kind, string> = {
+  ours: 'fastify-broadcastt',
+  ws: 'raw ws loop',
+  soketi: 'soketi 1.6.1',
+  base: 'ours (BENCH_BASE)',
+  nometrics: 'ours, metrics off',
+  nodefaults: 'ours, no process metrics'
+}
 
 export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
 const CACHE = new URL('.cache/', import.meta.url)
 const PROBE = new URL('probe.ts', import.meta.url).href
+/** This checkout, or BENCH_OURS=/path/to/checkout (a frozen copy, so that the tree can change during a long run). */
+const OURS = process.env.BENCH_OURS ?? new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
 /** Every server process alive, so that a timeout or a crash of the driver can kill them. */
 export const alive = new Set<ChildProcess>()
@@ -66,14 +79,15 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
     mkdirSync(profileDir, { recursive: true })
     Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
   }
-  if (kind === 'ours' || kind === 'base') {
+  if (kind === 'ours' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults') {
     const config = writeConfig('ours.json', {
-      apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }]
+      apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }],
+      ...(kind === 'nodefaults' ? { metrics: { defaultMetrics: false } } : {})
     })
     return {
-      script: kind === 'ours' ? new URL('../src/cli/main.ts', import.meta.url).pathname : `${process.env.BENCH_BASE ?? '.'}/src/cli/main.ts`,
+      script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/src/cli/main.ts`,
       args: [],
-      env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
+      env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config, BROADCASTT_METRICS: kind === 'nometrics' ? 'false' : 'true' },
       execArgv
     }
   }

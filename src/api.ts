@@ -4,12 +4,14 @@
  */
 import type { AppStore, App } from './apps/app-store.js'
 import { createAuthorizationHelpers, type AuthorizationHelpers } from './authorize/helpers.js'
-import { EventTooLargeError, InvalidEventError, UnknownAppError } from './errors.js'
+import { EventTooLargeError, InvalidEventError, MetricsDisabledError, UnknownAppError } from './errors.js'
 import { cacheInfo, type CacheInfo } from './hub/cache.js'
 import type { HubEvents } from './hub/events.js'
 import type { Hub } from './hub/hub.js'
 import { publishEvent, triggerProblem } from './hub/trigger.js'
 import { userChannel } from './protocol/channel-name.js'
+import type { Metrics } from './metrics/prometheus.js'
+import type { Readiness } from './routes/operations.js'
 import { dict } from './protocol/dict.js'
 
 export type { CacheInfo }
@@ -61,9 +63,22 @@ export interface BroadcasttApi extends AuthorizationHelpers {
   /** Listens to what happens in the hub. */
   on<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
   off<E extends keyof HubEvents> (event: E, listener: (...args: HubEvents[E]) => void): BroadcasttApi
+  /**
+   * The Prometheus exposition text and its content type, to serve on a port of your choice; rejects with
+   * `FST_BROADCASTT_METRICS_DISABLED` unless `metrics.enabled`.
+   */
+  metrics (): Promise<{ contentType: string, body: string }>
+  /** What `GET /ready` answers: 'ready', or why not ('starting', 'draining', 'adapter_unavailable'). */
+  readiness (): Readiness
 }
 
-export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
+/** What the API reads from the plugin's operational side. */
+export interface ApiOperations {
+  metrics: Metrics | undefined
+  readiness: () => Readiness
+}
+
+export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): BroadcasttApi {
   const appOf = (appId: string): App => {
     const app = apps.byId(appId)
     if (app === undefined) throw new UnknownAppError(appId)
@@ -110,7 +125,12 @@ export function createApi (hub: Hub, apps: AppStore): BroadcasttApi {
     off (event, listener) {
       hub.events.off(event, listener as never)
       return api
-    }
+    },
+    async metrics () {
+      if (ops.metrics === undefined) throw new MetricsDisabledError()
+      return { contentType: ops.metrics.registry.contentType, body: await ops.metrics.render() }
+    },
+    readiness: () => ops.readiness()
   }
   return api
 }

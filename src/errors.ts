@@ -13,6 +13,7 @@ export const WebsocketPayloadError = createError('FST_BROADCASTT_WS_MAX_PAYLOAD'
 export const UnknownAppError = createError('FST_BROADCASTT_UNKNOWN_APP', 'App %s does not exist', 404)
 export const InvalidEventError = createError('FST_BROADCASTT_INVALID_EVENT', '%s', 400)
 export const EventTooLargeError = createError('FST_BROADCASTT_EVENT_TOO_LARGE', '%s', 413)
+export const MetricsDisabledError = createError('FST_BROADCASTT_METRICS_DISABLED', 'Metrics are off; register the plugin with metrics: { enabled: true }')
 
 // REST API (routes/http): every refusal of the signed HTTP API, answered as
 // `{"statusCode","code","error","message"}`. The programmatic API's codes above are reused for events.
@@ -24,6 +25,9 @@ export const RouteNotFoundError = createError('FST_BROADCASTT_NOT_FOUND', 'Route
 export const BodyTooLargeError = createError('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
 export const RateLimitedError = createError('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
 export const ShuttingDownError = createError('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)
+/** A cluster-wide query or presence join while the Redis adapter cannot reach Redis (docs/scaling.md). */
+export const ClusterUnavailableError = createError('FST_BROADCASTT_CLUSTER_UNAVAILABLE',
+  'The cluster state (Redis) is unreachable; retry shortly', 503)
 
 // In-process authorization (`authorize` option, `fastify.broadcastt.authorizeChannel` / `authenticateUser`).
 // Malformed requests use FST_BROADCASTT_INVALID_REQUEST (400).

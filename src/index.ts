@@ -7,15 +7,19 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import { createApi, type BroadcasttApi } from './api.js'
 import { StaticAppStore } from './apps/app-store.js'
-import { MemoryAdapter } from './adapters/memory.js'
+import { createAdapter, isAdapterConfig } from './adapters/config.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { checkHostMaxPayload, drainConnections, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { checkHostMaxPayload, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
+import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
+import { createMetrics, type Metrics } from './metrics/prometheus.js'
+import { Traffic } from './metrics/traffic.js'
+import { registerOperationsRoutes, type Readiness } from './routes/operations.js'
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
-import { startWebhooks } from './webhooks/index.js'
+import { startWebhooks, type WebhookManager } from './webhooks/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,25 +27,72 @@ declare module 'fastify' {
   }
 }
 
-/** How long shutdown waits for clients to answer the 4200 close before cutting them off. */
-const DRAIN_GRACE_MS = 2000
-
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
   const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id))
   const apps = new StaticAppStore(options.apps)
   const clock = input.clock ?? systemClock
-  const ownsAdapter = input.adapter === undefined
-  const hub = new Hub(input.adapter ?? new MemoryAdapter({ now: () => clock.now() }), {
+  const { adapter, owned: ownsAdapter } = createAdapter(isAdapterConfig(input.adapter) ? options.adapter : input.adapter,
+    () => clock.now(), fastify.log)
+  const traffic = options.metrics.enabled ? new Traffic() : undefined
+  const hub = new Hub(adapter, {
     clock,
+    traffic,
     adapterTimeoutMs: options.adapterTimeoutMs,
-    onError: (err) => { fastify.log.error({ err }, 'broadcastt: background work failed') }
+    onError: (err) => {
+      if (traffic !== undefined) traffic.backgroundErrors++
+      fastify.log.error({ err }, 'broadcastt: background work failed')
+    }
   })
-  await hub.start()
+  const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options)
   const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,
     options.pongTimeout * 1000, () => hub.connections())
   const ctx: WsContext = { hub, heartbeat, apps, options, log: fastify.log, draining: false }
+  const shutdown: ShutdownDeps = {
+    ctx,
+    clock,
+    plan: options.shutdown,
+    prefix: options.prefix,
+    // Webhooks flush (or stay in their durable queue), then the adapter closes: both after the drain.
+    closeOwned: async () => {
+      heartbeat.stop()
+      metrics?.close()
+      await webhooks?.close()
+      if (ownsAdapter) await hub.adapter.close()
+    }
+  }
+  let webhooks: WebhookManager | undefined
+  let started = false
+  const readiness = (): Readiness => ctx.draining
+    ? 'draining'
+    : !started ? 'starting' : hub.adapter.ready() ? 'ready' : 'adapter_unavailable'
+  const drain = drainStep(fastify, shutdown)
+  try {
+    await hub.start()
+    await registerRoutes(fastify, ctx, drain.drain, metrics)
+    await fastify.register(async (routes) => {
+      registerOperationsRoutes(routes, {
+        health: options.health, readiness, metrics: options.metrics.endpoint ? metrics : undefined
+      })
+    }, { prefix: options.prefix })
+    const api = createApi(hub, apps, { metrics, readiness })
+    fastify.decorate('broadcastt', api)
+    if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
+    webhooks = await startWebhooks(hub, options, clock, fastify.log)
+  } catch (err) {
+    // Registration failed after the adapter was started: close what the plugin created, then fail.
+    await hub.settle()
+    await shutdown.closeOwned()
+    throw err
+  }
+  addCloseHook(fastify, shutdown, drain.stop)
+  fastify.addHook('onReady', async () => { started = true })
+  heartbeat.start()
+}
 
+async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: () => Promise<void>,
+  metrics: Metrics | undefined): Promise<void> {
+  const { options, hub, apps } = ctx
   if (!fastify.hasDecorator('websocketServer')) {
     const maxPayload = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
     await fastify.register(websocket, {
@@ -51,34 +102,28 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
         fastify.log.debug({ err: error }, 'websocket error')
         socket.terminate()
       },
-      preClose: async () => { await drainConnections(ctx, DRAIN_GRACE_MS) }
+      preClose: drain
     })
   } else {
     checkHostMaxPayload(fastify, options)
-    fastify.addHook('preClose', async () => { await drainConnections(ctx, DRAIN_GRACE_MS) })
+    fastify.addHook('preClose', drain)
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
   refuseUnknownPaths(fastify, options.prefix)
-  const rest = { hub, apps, options, now: () => clock.now(), draining: () => ctx.draining }
-  await fastify.register(async (routes) => { await registerRestApi(routes, rest) }, { prefix: options.prefix })
-
-  const api = createApi(hub, apps)
-  fastify.decorate('broadcastt', api)
-  if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
-  const webhooks = await startWebhooks(hub, options, clock, fastify.log)
-  heartbeat.start()
-  fastify.addHook('onClose', async () => {
-    heartbeat.stop()
-    await webhooks?.close()
-    if (ownsAdapter) await hub.adapter.close()
-  })
+  const rest = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
+  await fastify.register(async (routes) => {
+    if (metrics !== undefined) routes.addHook('onResponse', metrics.onResponse)
+    await registerRestApi(routes, rest)
+  }, { prefix: options.prefix })
 }
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type { RedisAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
+export type { Readiness } from './routes/operations.js'
 export type {
   AuthorizeOptions, ChannelAuthorizer, UserAuthenticator, ChannelAuthorization, ChannelAuthorizationRequest,
   UserAuthenticationRequest, PresenceMember, UserData, AuthorizedChannelKind

@@ -7,6 +7,8 @@ import { Value } from '@sinclair/typebox/value'
 import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
+import type { RedisOptions } from 'ioredis'
+import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
 import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
@@ -38,7 +40,9 @@ export const LIMIT_DEFAULTS = Object.freeze({
   /** User ids one sign-in's watchlist may name; the rest are dropped with error 4302. */
   watchlistSize: 100,
   /** Seconds a signed REST request's `auth_timestamp` may differ from the server's clock. */
-  authTimestampWindowSeconds: 600
+  authTimestampWindowSeconds: 600,
+  /** Signed REST read (GET) requests of the app per second; 0 = unlimited. */
+  readRequestsPerSecond: 0
 })
 
 const count = (description: string, fallback: number) =>
@@ -59,7 +63,9 @@ export const LimitsSchema = Type.Object({
   cacheTtlSeconds: count('Seconds a cache channel keeps its last event', LIMIT_DEFAULTS.cacheTtlSeconds),
   watchlistSize: count('User ids a sign-in\'s watchlist may name (the rest are dropped, 4302)', LIMIT_DEFAULTS.watchlistSize),
   authTimestampWindowSeconds: count('Seconds a REST request\'s auth_timestamp may differ from the server clock',
-    LIMIT_DEFAULTS.authTimestampWindowSeconds)
+    LIMIT_DEFAULTS.authTimestampWindowSeconds),
+  readRequestsPerSecond: count('Signed REST GET requests per second (over it: 429 with Retry-After); 0 = unlimited',
+    LIMIT_DEFAULTS.readRequestsPerSecond)
 }, { additionalProperties: false, default: {} })
 
 /** Hub events a webhook can ask for (PROTOCOL.md §11). */
@@ -166,6 +172,36 @@ export const RestSchema = Type.Object({
   docs: Type.Boolean({ default: true, description: 'Serve the human-readable API reference at GET {prefix}/docs' })
 }, { additionalProperties: false, default: {} })
 
+/** Graceful shutdown (`fastify.close()`): how connections are told to reconnect elsewhere. */
+export const ShutdownSchema = Type.Object({
+  drainWindowMs: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: 'Milliseconds over which open connections get their 4200 close, in slices, so clients do not all ' +
+      'reconnect to the next node in the same instant; 0 closes them all at once'
+  }),
+  graceMs: Type.Integer({
+    minimum: 0,
+    default: 2000,
+    description: 'Milliseconds a client has to answer its close frame before its socket is cut'
+  })
+}, { additionalProperties: false, default: {} })
+
+/** Prometheus metrics (prom-client). */
+export const MetricsSchema = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'Collect Prometheus metrics' }),
+  endpoint: Type.Boolean({
+    default: true,
+    description: 'Serve them at GET {prefix}/metrics; false to serve fastify.broadcastt.metrics() yourself'
+  }),
+  appLabels: Type.Integer({
+    minimum: 0,
+    default: 50,
+    description: 'Apps (in configuration order) that get their own "app" label value; the others share app="other"'
+  }),
+  defaultMetrics: Type.Boolean({ default: true, description: 'Include the Node process metrics (CPU, memory, event-loop lag, GC)' })
+}, { additionalProperties: false, default: {} })
+
 export const OptionsSchema = Type.Object({
   apps: Type.Array(AppSchema, { description: 'The apps this server serves' }),
   prefix: Type.String({ default: '', pattern: '^(/[^/?#]+)*$', description: 'Path prefix of every route' }),
@@ -182,14 +218,25 @@ export const OptionsSchema = Type.Object({
   maxBufferedBytes: Type.Integer({
     minimum: 1024, default: 4 * 1024 * 1024, description: 'Unsent bytes a connection may hold before it is closed 4100'
   }),
+  maxConnectionsPerIp: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Connections from one client address (Fastify\'s request.ip, so trustProxy applies); over it: 4100. 0 = unlimited'
+  }),
+  health: Type.Boolean({ default: false, description: 'Serve GET {prefix}/health (liveness) and GET {prefix}/ready (readiness)' }),
+  metrics: MetricsSchema,
+  shutdown: ShutdownSchema,
   rest: RestSchema,
-  webhookDelivery: WebhookDeliverySchema
+  webhookDelivery: WebhookDeliverySchema,
+  adapter: Type.Optional(RedisAdapterConfigSchema)
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
 export type AppLimits = Static<typeof LimitsSchema>
 export type ResolvedOptions = Static<typeof OptionsSchema>
 export type RestOptions = Static<typeof RestSchema>
+export type MetricsOptions = Static<typeof MetricsSchema>
+export type ShutdownOptions = Static<typeof ShutdownSchema>
 export type WebhookConfig = Static<typeof WebhookSchema>
 export type WebhookDeliveryOptions = Static<typeof WebhookDeliverySchema>
 
@@ -203,17 +250,21 @@ export interface BroadcasttOptions {
   adapterTimeoutMs?: number
   maxConnections?: number
   maxBufferedBytes?: number
+  maxConnectionsPerIp?: number
+  health?: boolean
+  metrics?: Partial<MetricsOptions>
+  shutdown?: Partial<ShutdownOptions>
   rest?: Partial<RestOptions>
   /** How webhooks are batched, retried and bounded (docs/webhooks.md). */
   webhookDelivery?: Partial<WebhookDeliveryOptions>
   /** Timer source of the liveness checks; tests pass a fake clock. Defaults to the global timers. */
   clock?: Clock
   /**
-   * The adapter that moves messages and shared state between nodes. An instance is owned by the host: the
-   * plugin attaches its hub to it and never closes it. Default: a memory adapter (one node), which the
-   * plugin creates and closes.
+   * The adapter that moves messages and shared state between nodes (docs/scaling.md). An instance is owned
+   * by the host: the plugin attaches its hub to it and never closes it. `{ type: 'redis', url, ... }` makes
+   * the plugin create (and close) a Redis adapter. Default: a memory adapter (one node).
    */
-  adapter?: Adapter
+  adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
 }
@@ -284,6 +335,13 @@ function dottedPath (pointer: string): string {
 export function resolveOptions (input: unknown, root = 'options'): ResolvedOptions {
   const rest = { ...(input ?? {}) as Record<string, unknown> }
   for (const key of HOST_VALUES) Reflect.deleteProperty(rest, key)
+  const adapter = (input as { adapter?: unknown } | undefined)?.adapter
+  // An adapter configuration is data and is checked; its ioredis options pass through as they are.
+  const { redis, ...adapterData } = isAdapterConfig(adapter) ? adapter : {}
+  if (isAdapterConfig(adapter)) rest.adapter = adapterData
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
+    throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
+  }
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
@@ -294,6 +352,7 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
     throw new InvalidOptionsError(`${[root, path].filter((part) => part !== '').join('.')}: ${what}`)
   }
   const resolved = value as ResolvedOptions
+  if (resolved.adapter !== undefined && redis !== undefined) resolved.adapter.redis = redis as RedisOptions
   for (const field of ['id', 'key'] as const) {
     const seen = new Set<string>()
     resolved.apps.forEach((app, i) => {

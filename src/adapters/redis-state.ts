@@ -5,7 +5,8 @@
  * partitioned away), and so local clients keep being served while Redis is down.
  */
 import type { Redis } from 'ioredis'
-import type { Decisions, PresenceMember } from './adapter.js'
+import { channelType } from '../protocol/channel-name.js'
+import type { ChannelCounts, Decisions, PresenceMember } from './adapter.js'
 import { SCRIPTS } from './redis-scripts.js'
 
 type DecisionLists = { -readonly [K in keyof Decisions]-?: Array<NonNullable<Decisions[K]>[number]> }
@@ -101,4 +102,27 @@ export async function restoreOwned (client: Redis, prefix: string, node: string,
   for (const [appId, count] of state.connections) run('setConnections', [appId, count], () => {})
   await Promise.all(work)
   return out
+}
+
+export function countsOf (channel: string, subscriptionCount: number, userCount: number): ChannelCounts {
+  return channelType(channel).kind === 'presence' ? { subscriptionCount, userCount } : { subscriptionCount }
+}
+
+/** `[user, info JSON, user, info JSON, ...]` or `{ user: info JSON }` → members. */
+export function membersOf (reply: ReadonlyArray<string | number> | Record<string, string>): PresenceMember[] {
+  const pairs: Array<[string, string]> = []
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([String(reply[i]), String(reply[i + 1])])
+  } else {
+    for (const [id, info] of Object.entries(reply)) pairs.push([id, String(info)])
+  }
+  return pairs.map(([id, info]) => ({ id, info: parseInfo(info) }))
+}
+
+function parseInfo (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
 }

@@ -12,15 +12,16 @@
  * message format: redis-messages.ts.
  */
 import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
-import { channelType } from '../protocol/channel-name.js'
+import { ClusterUnavailableError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
-import { fieldOf, hasDecisions, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
+import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
 
 /** Where the adapter reports what it drops or cannot do; the plugin passes its logger. */
 export interface AdapterLogger {
@@ -47,18 +48,13 @@ export const REDIS_DEFAULTS = Object.freeze({ url: 'redis://127.0.0.1:6379', key
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 
-/** Thrown by queries that need Redis while it is unreachable (the REST API answers 503). */
-export class AdapterUnavailableError extends Error {
-  override name = 'AdapterUnavailableError'
-  readonly statusCode = 503
-  constructor () { super('The cluster state (Redis) is unreachable; try again shortly') }
-}
-
 /** Exponential reconnection backoff: 100 ms doubling up to 5 s. */
 const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000)
 
 export class RedisAdapter implements Adapter {
   readonly nodeId = randomUUID()
+  /** `ready` when this node is connected and its state written back; `down` when the connection is lost. */
+  readonly status = new EventEmitter<{ ready: [], down: [] }>()
   readonly keyPrefix: string
   readonly #url: string
   readonly #redisOptions: RedisOptions
@@ -75,6 +71,7 @@ export class RedisAdapter implements Adapter {
   #timer: NodeJS.Timeout | undefined
   #closed = false
   #quietErrors = false
+  #up = false
 
   constructor (options: RedisAdapterOptions = {}) {
     this.#url = options.url ?? REDIS_DEFAULTS.url
@@ -91,7 +88,11 @@ export class RedisAdapter implements Adapter {
       client.on('error', (error: Error) => { this.#connectionError(error) })
     }
     this.#cmd.on('ready', () => { this.#sync() })
-    this.#cmd.on('close', () => { this.#synced = false })
+    this.#cmd.on('close', () => {
+      this.#synced = false
+      this.#changed()
+    })
+    this.#sub.on('close', () => { this.#changed() })
     this.#sub.on('ready', () => { this.#resubscribe() })
     this.#sub.on('message', (_topic: string, text: string) => { this.#onMessage(text) })
   }
@@ -102,7 +103,18 @@ export class RedisAdapter implements Adapter {
   }
 
   ready (): boolean {
-    return this.#synced && this.#cmd.status === 'ready' && this.#sub.status === 'ready'
+    return this.#synced && this.#subscribed && this.#cmd.status === 'ready' && this.#sub.status === 'ready'
+  }
+
+  #subscribed = false
+
+  /** Emits `ready` / `down` when `ready()` changed. */
+  #changed (): void {
+    if (this.#sub.status !== 'ready') this.#subscribed = false
+    const up = this.ready()
+    if (up === this.#up || this.#closed) return
+    this.#up = up
+    this.status.emit(up ? 'ready' : 'down')
   }
 
   async attach (node: LocalNode): Promise<void> {
@@ -152,6 +164,7 @@ export class RedisAdapter implements Adapter {
       } while (this.#resync)
       this.#synced = true
       this.#quietErrors = false
+      this.#changed()
     })().catch((error: unknown) => {
       if (!this.#closed) this.#log.warn({ err: error }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
@@ -166,7 +179,10 @@ export class RedisAdapter implements Adapter {
 
   #resubscribe (): void {
     const topics = [this.#all, ...[...this.#owned.channels.values()].map(({ appId, channel }) => this.#topic(appId, channel))]
-    this.#sub.subscribe(...topics).catch((error: unknown) => {
+    this.#sub.subscribe(...topics).then(() => {
+      this.#subscribed = true
+      this.#changed()
+    }, (error: unknown) => {
       this.#log.warn({ err: error }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
     })
   }
@@ -274,7 +290,7 @@ export class RedisAdapter implements Adapter {
   }
 
   #needRedis (): void {
-    if (!this.ready()) throw new AdapterUnavailableError()
+    if (!this.ready()) throw new ClusterUnavailableError()
   }
 
   async channels (appId: string, prefix = ''): Promise<Map<string, ChannelCounts>> {
@@ -381,28 +397,5 @@ export class RedisAdapter implements Adapter {
     await Promise.all([this.#cmd, this.#sub].map(async (client) => {
       await client.quit().catch(() => { client.disconnect() })
     }))
-  }
-}
-
-function countsOf (channel: string, subscriptionCount: number, userCount: number): ChannelCounts {
-  return channelType(channel).kind === 'presence' ? { subscriptionCount, userCount } : { subscriptionCount }
-}
-
-/** `[user, info JSON, user, info JSON, ...]` or `{ user: info JSON }` → members. */
-function membersOf (reply: ReadonlyArray<string | number> | Record<string, string>): PresenceMember[] {
-  const pairs: Array<[string, string]> = []
-  if (Array.isArray(reply)) {
-    for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([String(reply[i]), String(reply[i + 1])])
-  } else {
-    for (const [id, info] of Object.entries(reply)) pairs.push([id, String(info)])
-  }
-  return pairs.map(([id, info]) => ({ id, info: parseInfo(info) }))
-}
-
-function parseInfo (text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
   }
 }

@@ -1,49 +1,61 @@
 #!/usr/bin/env node
 /**
  * `broadcastt-server` / `npm start`: the standalone server, the plugin on a bare Fastify instance.
+ * `--help` lists every setting; `--version` prints the version. SIGTERM/SIGINT drain and exit 0; a second
+ * signal exits at once (128 + the signal's number).
  */
-import Fastify from 'fastify'
-import broadcastt from '../index.js'
-import { ConfigError, loadConfig, type ServerConfig } from '../config/load.js'
+import { readFileSync } from 'node:fs'
+import { ConfigError, loadConfig, requestedSwitch, type ServerConfig } from '../config/load.js'
+import { helpText } from '../config/settings.js'
+import { startStandalone } from './server.js'
 
-function banner (config: ServerConfig, url: string): string {
-  const lines = [`fastify-broadcastt listening on ${url}`]
-  for (const app of config.options.apps) {
-    lines.push(`  app ${app.id}: WebSocket ${url.replace(/^http/, 'ws')}${config.options.prefix}/app/${app.key}` +
-      `  REST ${url}${config.options.prefix}/apps/${app.id}`)
-  }
-  if (config.development) {
-    const [app] = config.options.apps
-    lines.push(`  credentials: id=${app?.id} key=${app?.key} secret=${app?.secret}`,
-      '  WARNING: these are development credentials, known to everyone. Configure your own apps with',
-      '  --config apps.json, BROADCASTT_CONFIG or BROADCASTT_APP_ID/KEY/SECRET before exposing this server.')
-  }
-  return lines.join('\n')
+function version (): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
 }
 
-async function main (): Promise<void> {
-  let config: ServerConfig
+function configure (argv: string[]): ServerConfig | undefined {
   try {
-    config = loadConfig(process.argv.slice(2), process.env)
+    const asked = requestedSwitch(argv)
+    if (asked === 'help') process.stdout.write(helpText(version()) + '\n')
+    if (asked === 'version') process.stdout.write(version() + '\n')
+    if (asked !== undefined) return undefined
+    return loadConfig(argv, process.env)
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`broadcastt-server: invalid configuration: ${err.message}\n`)
     process.exitCode = 1
-    return
+    return undefined
   }
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
-  await app.register(broadcastt, config.options)
-  const url = await app.listen({ port: config.port, host: config.host })
-  process.stdout.write(banner(config, url) + '\n')
+}
+
+const EXIT_ON_SECOND_SIGNAL: Record<string, number> = { SIGINT: 130, SIGTERM: 143 }
+
+async function main (): Promise<void> {
+  const config = configure(process.argv.slice(2))
+  if (config === undefined) return
+  const server = await startStandalone(config)
+  process.stdout.write(server.banner + '\n')
+  let stopping = false
   const stop = (signal: string): void => {
-    app.log.info({ signal }, 'shutting down')
-    app.close().then(() => { process.exitCode = 0 }, (err: unknown) => {
-      app.log.error(err)
-      process.exitCode = 1
+    if (stopping) {
+      server.log.warn({ signal }, 'second signal: exiting now')
+      process.exit(EXIT_ON_SECOND_SIGNAL[signal] ?? 1)
+    }
+    stopping = true
+    server.log.info({ signal }, 'shutting down')
+    server.close().then(() => {
+      server.log.info('stopped')
+      process.exitCode = 0
+      // Nothing should be left running; should a handle leak anyway, do not hang the shutdown on it.
+      setTimeout(() => { process.exit(0) }, 1000).unref()
+    }, (err: unknown) => {
+      server.log.error({ err }, 'shutdown failed')
+      process.exit(1)
     })
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
 await main()

@@ -1,11 +1,14 @@
 /**
  * The standalone server's configuration: the only place that reads environment variables and files.
- * Sources, first match wins: `--config FILE` / `BROADCASTT_CONFIG` (a JSON file of plugin options),
- * `BROADCASTT_APP_ID` + `BROADCASTT_APP_KEY` + `BROADCASTT_APP_SECRET` (one app), else the development app.
+ * Every setting is in `settings.ts` (flag, environment variable, default). Apps come from
+ * `BROADCASTT_APP_ID` + `BROADCASTT_APP_KEY` + `BROADCASTT_APP_SECRET` (one app), else `--config FILE` /
+ * `BROADCASTT_CONFIG` (a JSON file of plugin options), else the development app. A setting given by a flag
+ * or the environment overrides the file's value.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { resolveOptions, type AppInput, type ResolvedOptions } from '../options.js'
+import { parseValue, SETTINGS, SWITCHES, type Setting } from './settings.js'
 
 export interface ServerConfig {
   options: ResolvedOptions
@@ -15,6 +18,11 @@ export interface ServerConfig {
   development: boolean
   /** Where the apps came from, for the start-up message. */
   source: string
+  /** A separate port for GET /metrics; undefined serves it on the main port. */
+  metricsPort: number | undefined
+  logLevel: string
+  logFormat: 'json' | 'pretty'
+  trustProxy: boolean
 }
 
 /** A configuration problem: the CLI prints `message` and exits 1. */
@@ -27,15 +35,7 @@ export const DEVELOPMENT_APP: Readonly<AppInput> = Object.freeze({
   id: 'app-id', key: 'app-key', secret: 'app-secret', name: 'development', clientEvents: true
 })
 
-const DEFAULT_PORT = 6001
-const DEFAULT_HOST = '127.0.0.1'
-
-function listenPort (value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_PORT
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT: expected 0-65535, got "${value}"`)
-  return port
-}
+type Value = string | number | boolean
 
 function readJson (file: string): unknown {
   let text: string
@@ -51,34 +51,123 @@ function readJson (file: string): unknown {
   }
 }
 
-function appsInput (file: string | undefined, env: NodeJS.ProcessEnv): { input: unknown, source: string, development: boolean } {
-  if (file !== undefined) return { input: readJson(file), source: file, development: false }
-  const { BROADCASTT_APP_ID: id, BROADCASTT_APP_KEY: key, BROADCASTT_APP_SECRET: secret } = env
+/** The parsed flags: setting values by key, plus the switches. */
+function parseFlags (argv: readonly string[]): Record<string, string | boolean | undefined> {
+  const options: Record<string, { type: 'string' | 'boolean', short?: string }> = {}
+  for (const s of SETTINGS) {
+    if (s.flag !== undefined) options[s.flag] = { type: 'string', ...(s.short === undefined ? {} : { short: s.short }) }
+  }
+  for (const s of SWITCHES) options[s.flag] = { type: 'boolean', ...('short' in s ? { short: s.short } : {}) }
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+}
+
+/** `--help` or `--version` asked for (checked before anything else is read). */
+export function requestedSwitch (argv: readonly string[]): 'help' | 'version' | undefined {
+  const flags = parseFlags(argv)
+  if (flags.help === true) return 'help'
+  if (flags.version === true) return 'version'
+  return undefined
+}
+
+/** Every setting given by a flag or the environment, parsed; an unparsable one throws naming its source. */
+function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, { value: Value, from: string }> {
+  const flags = parseFlags(argv)
+  const out = new Map<string, { value: Value, from: string }>()
+  for (const s of SETTINGS) {
+    const flag = s.flag === undefined ? undefined : flags[s.flag]
+    const fromEnv = env[s.env]
+    const [raw, from] = typeof flag === 'string' ? [flag, `--${s.flag ?? ''}`] : [fromEnv === '' ? undefined : fromEnv, s.env]
+    if (raw === undefined) continue
+    try {
+      out.set(s.key, { value: parseValue(s, raw), from })
+    } catch (err) {
+      throw new ConfigError(`${from}: ${(err as Error).message}`)
+    }
+  }
+  if (flags.pretty === true) out.set('logFormat', { value: 'pretty', from: '--pretty' })
+  return out
+}
+
+function appsInput (file: string | undefined, values: Map<string, { value: Value }>):
+{ input: Record<string, unknown>, source: string, development: boolean } {
+  const [id, key, secret] = ['appId', 'appKey', 'appSecret'].map((k) => values.get(k)?.value as string | undefined)
+  let input: Record<string, unknown> = {}
+  if (file !== undefined) {
+    const json = readJson(file)
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`)
+    input = json as Record<string, unknown>
+  }
   if (id !== undefined || key !== undefined || secret !== undefined) {
     const missing = Object.entries({ BROADCASTT_APP_ID: id, BROADCASTT_APP_KEY: key, BROADCASTT_APP_SECRET: secret })
-      .filter(([, value]) => value === undefined || value === '').map(([name]) => name)
+      .filter(([, value]) => value === undefined).map(([name]) => name)
     if (missing.length > 0) throw new ConfigError(`${missing.join(', ')}: required when any BROADCASTT_APP_* is set`)
-    return { input: { apps: [{ id, key, secret }] }, source: 'environment', development: false }
+    return { input: { ...input, apps: [{ id, key, secret }] }, source: file ?? 'environment', development: false }
   }
+  if (file !== undefined) return { input, source: file, development: false }
   return { input: { apps: [{ ...DEVELOPMENT_APP }] }, source: 'development app', development: true }
+}
+
+/** Writes a setting's value into the plugin options input (limits into every app). */
+function overlay (input: Record<string, unknown>, setting: Setting, value: Value): void {
+  const path = setting.option
+  if (path === undefined) return
+  if (path[0] === 'limits') {
+    if (!Array.isArray(input.apps)) return
+    input.apps = input.apps.map((app: unknown) => {
+      if (typeof app !== 'object' || app === null) return app
+      const limits = (app as { limits?: unknown }).limits
+      return { ...app, limits: { ...(typeof limits === 'object' && limits !== null ? limits : {}), [path[1] ?? '']: value } }
+    })
+    return
+  }
+  let target = input
+  for (const part of path.slice(0, -1)) {
+    const next = target[part]
+    target = target[part] = typeof next === 'object' && next !== null ? { ...next } : {}
+  }
+  target[path[path.length - 1] ?? ''] = value
 }
 
 /** Reads the configuration from command-line arguments and the environment. */
 export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
-  let values: { config?: string | undefined }
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: { config: { type: 'string', short: 'c' } }, strict: true }))
-  } catch (err) {
-    throw new ConfigError((err as Error).message)
+  const values = settingValues(argv, env)
+  const file = values.get('config')?.value as string | undefined
+  const { input, source, development } = appsInput(file, values)
+  const given = SETTINGS.filter((s) => s.option !== undefined && values.has(s.key))
+  // The standalone server's own defaults: health and metrics on (a config file may turn metrics off).
+  const withDefaults: Record<string, unknown> = { health: true, ...input, metrics: { enabled: true, ...(input.metrics as object) } }
+  for (const s of given) overlay(withDefaults, s, values.get(s.key)?.value as Value)
+  const redisUrl = values.get('redisUrl')?.value as string | undefined
+  if (redisUrl !== undefined) {
+    // BROADCASTT_REDIS_URL / --redis-url runs the server as a cluster node (docs/scaling.md).
+    const adapter = withDefaults.adapter
+    withDefaults.adapter = { ...(typeof adapter === 'object' && adapter !== null ? adapter : {}), type: 'redis', url: redisUrl }
   }
-  const file = values.config ?? (env.BROADCASTT_CONFIG === '' ? undefined : env.BROADCASTT_CONFIG)
-  const { input, source, development } = appsInput(file, env)
   let options: ResolvedOptions
   try {
-    options = resolveOptions(input, '')
+    options = resolveOptions(withDefaults, '')
   } catch (err) {
-    throw new ConfigError(`${source}: ${(err as Error).message}`)
+    const message = (err as Error).message
+    const culprit = given.find((s) => message.startsWith((s.option ?? []).join('.') + ':') ||
+      (s.option?.[0] === 'limits' && message.includes(`.limits.${s.option[1] ?? ''}:`)))
+    throw new ConfigError(culprit === undefined ? `${source}: ${message}` : `${values.get(culprit.key)?.from ?? ''}: ${message}`)
   }
   if (options.apps.length === 0) throw new ConfigError(`${source}: apps: at least one app is required`)
-  return { options, port: listenPort(env.PORT), host: env.HOST ?? DEFAULT_HOST, development, source }
+  const get = <T extends Value>(key: string, fallback: T): T => (values.get(key)?.value as T | undefined) ?? fallback
+  const metricsPort = values.get('metricsPort')?.value as number | undefined
+  return {
+    options,
+    port: get('port', 6001),
+    host: get('host', '127.0.0.1'),
+    development,
+    source,
+    metricsPort,
+    logLevel: get('logLevel', 'info'),
+    logFormat: get<string>('logFormat', 'json') === 'pretty' ? 'pretty' : 'json',
+    trustProxy: get('trustProxy', false)
+  }
 }

@@ -56,6 +56,7 @@ export function onClientEvent (hub: Hub, conn: Connection, event: string, channe
   }
   const { app } = conn
   if (!takeClientEventToken(conn, app.limits.clientEventsPerSecond, hub.clock.now())) {
+    if (conn.traffic !== undefined) conn.traffic.clientEventRateRefusals++
     conn.error(WireError.ClientEventRejected, `Rate limit: at most ${app.limits.clientEventsPerSecond} client events per second`)
     return
   }

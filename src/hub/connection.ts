@@ -10,6 +10,7 @@ import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { corkForTurn } from './coalesce.js'
 import type { PreparedFrame } from './ws-frame.js'
+import type { AppTraffic } from '../metrics/traffic.js'
 
 /** A frame held for a connection while its subscription to the frame's channel syncs (see `Hub.endSync`). */
 export interface HeldFrame {
@@ -17,6 +18,17 @@ export interface HeldFrame {
   /** The message's per-channel sequence number, when it has one. */
   readonly seq: number | undefined
   readonly frame: PreparedFrame
+}
+
+/**
+ * A presence or cache subscription's sync state: frames held until its snapshot (member list, cached event)
+ * is sent, then the sequence numbers the snapshot reflects, so a message it already reflects that arrives
+ * late is not sent again.
+ */
+export interface ChannelSync {
+  held: HeldFrame[] | undefined
+  member: number | undefined
+  cache: number | undefined
 }
 
 /** ws send options shared by every send: text frames, never compressed. */
@@ -29,8 +41,8 @@ export class Connection {
   readonly channels = new Set<string>()
   /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
   presence: Map<string, string> | undefined
-  /** Frames held per channel while a subscription syncs; created on first use. */
-  held: Map<string, HeldFrame[]> | undefined
+  /** Sync state of presence and cache subscriptions, per channel; created on first use. */
+  sync: Map<string, ChannelSync> | undefined
   /** The user this connection signed in as (PROTOCOL.md §8), and that user's `user_info`. */
   userId: string | undefined
   userInfo: unknown
@@ -53,8 +65,12 @@ export class Connection {
   waiting = 0
   waitingBytes = 0
   open = true
+  /** The close code the server sent, once it closed the connection. */
+  closeCode: number | undefined
   /** The TCP socket under the WebSocket, for prepared frames; set only when no extension was negotiated. */
   raw: Writable | undefined = undefined
+  /** The app's traffic counters, when metrics are on. */
+  traffic: AppTraffic | undefined = undefined
 
   constructor (
     readonly socket: WebSocket,
@@ -70,6 +86,7 @@ export class Connection {
     if (!this.#writable()) return
     if (this.raw !== undefined) corkForTurn(this.raw)
     this.socket.send(frame, TEXT)
+    this.traffic?.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
   }
 
   /**
@@ -89,6 +106,12 @@ export class Connection {
   #writable (): boolean {
     if (!this.open) return false
     if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    // Bytes corked for this turn's coalesced write (hub/coalesce.ts) are not a slow consumer's backlog: hand
+    // them to the kernel, and judge only what it could not take.
+    if (this.raw !== undefined && this.raw.writableCorked !== 0) {
+      this.raw.uncork()
+      if (this.socket.bufferedAmount <= this.maxBufferedBytes) return true
+    }
     this.close(WireError.OverCapacity, 'Slow consumer: send buffer overflowed')
     return false
   }
@@ -109,6 +132,7 @@ export class Connection {
   close (spec: WireErrorSpec, message: string = spec.reason): void {
     if (!this.open) return
     this.open = false
+    this.closeCode = spec.code ?? undefined
     this.socket.close(spec.code ?? undefined, closeReason(message))
   }
 }

@@ -14,8 +14,13 @@ export interface HubEvents {
   channel_vacated: [{ appId: string, channel: string }]
   /** A connection was accepted (after `connection_established` was sent). */
   connection_opened: [{ appId: string, socketId: string }]
-  /** A connection closed and was removed from every channel. */
-  connection_closed: [{ appId: string, socketId: string }]
+  /** An upgrade was refused with `code` (`appId` absent when the key names no app). */
+  connection_refused: [{ appId?: string | undefined, code: number }]
+  /**
+   * A connection closed and was removed from every channel. `code`: the close code the server sent when it
+   * closed the connection, else the one the client sent (1005 none, 1006 the socket dropped).
+   */
+  connection_closed: [{ appId: string, socketId: string, code?: number }]
   /** A user's first connection in the cluster joined a presence channel (once per transition, cluster-wide). */
   member_added: [{ appId: string, channel: string, userId: string, userInfo: unknown }]
   /** A user's last connection in the cluster left a presence channel (once per transition, cluster-wide). */

@@ -11,13 +11,14 @@ import type { App } from '../apps/app-store.js'
 import type { Clock } from '../options.js'
 import type { ChannelFrames } from '../protocol/codec.js'
 import { WireError } from '../protocol/wire-errors.js'
-import type { Connection, HeldFrame } from './connection.js'
+import type { ChannelSync, Connection, HeldFrame } from './connection.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
 import { ADAPTER_TIMEOUT_MS, withTimeout } from './adapter-call.js'
 import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
+import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
 
 const NO_CONNECTIONS: ReadonlySet<Connection> = new Set()
 
@@ -56,6 +57,14 @@ export interface HubOptions {
   onError?: (error: unknown) => void
   /** Milliseconds an adapter call the hub waits on may take (default `ADAPTER_TIMEOUT_MS`). */
   adapterTimeoutMs?: number
+  /** Counters read by the metrics; absent when metrics are off. */
+  traffic?: Traffic | undefined
+}
+
+/** Whether a subscription's snapshot already reflects a message (by its per-channel sequence number). */
+function reflected (sync: ChannelSync, kind: HeldFrame['kind'], seq: number | undefined): boolean {
+  const floor = kind === 'member' ? sync.member : sync.cache
+  return seq !== undefined && floor !== undefined && seq <= floor
 }
 
 function addTo<K, V> (map: Map<K, Set<V>>, key: K, value: V): void {
@@ -71,13 +80,17 @@ export class Hub implements LocalNode {
   /** Hub events; a listener that throws is reported through `onError`, never thrown into socket handlers. */
   readonly events = new SafeEmitter((error) => { this.reportError(error) })
   readonly clock: Pick<Clock, 'now'>
+  readonly traffic: Traffic | undefined
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
   readonly #timeoutMs: number
+  /** Background work not finished yet; `settle()` waits for it before the adapter is closed. */
+  readonly #pending = new Set<Promise<unknown>>()
   #connectionCount = 0
 
   constructor (readonly adapter: Adapter, options: HubOptions) {
     this.clock = options.clock
+    this.traffic = options.traffic
     this.#onError = options.onError ?? (() => {})
     this.#timeoutMs = options.adapterTimeoutMs ?? ADAPTER_TIMEOUT_MS
   }
@@ -91,9 +104,18 @@ export class Hub implements LocalNode {
     await this.adapter.attach(this)
   }
 
-  /** Runs work nobody awaits; its failure is reported, never thrown. */
+  /** Runs work nobody awaits; its failure is reported, never thrown. `settle()` waits for it. */
   background (work: Promise<unknown>): void {
-    work.catch(this.#onError)
+    const tracked: Promise<unknown> = work.catch(this.#onError).finally(() => { this.#pending.delete(tracked) })
+    this.#pending.add(tracked)
+  }
+
+  /**
+   * Resolves once no background work is left (work finishing may start more: presence leaves after a close),
+   * so nothing started by a socket event touches the adapter after it is closed.
+   */
+  async settle (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending)
   }
 
   /** Reports a failure of work done for a connection (the host's logger by default). */
@@ -142,8 +164,11 @@ export class Hub implements LocalNode {
     this.events.emit('connection_opened', { appId: conn.app.id, socketId: conn.socketId })
   }
 
-  /** Removes a closed connection from every channel it was in, and from its user. Idempotent. */
-  removeConnection (conn: Connection): void {
+  /**
+   * Removes a closed connection from every channel it was in, and from its user. Idempotent. `code` is the
+   * close code (the one the server sent when it closed the connection, else the client's).
+   */
+  removeConnection (conn: Connection, code?: number): void {
     const index = this.#apps.get(conn.app.id)
     if (index === undefined || !index.connections.delete(conn)) return
     this.#connectionCount--
@@ -156,7 +181,7 @@ export class Hub implements LocalNode {
     }
     if (conn.watching !== undefined) this.#unwatch(index, conn, conn.watching)
     if (index.empty) this.#apps.delete(conn.app.id)
-    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId })
+    this.events.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId, ...(code === undefined ? {} : { code }) })
   }
 
   /** Whether `subscribe` would add the connection: undefined when it would, else why not. */
@@ -178,12 +203,15 @@ export class Hub implements LocalNode {
     const index = this.#index(appId)
     let entry = index.channels.get(channel)
     conn.channels.add(channel)
-    if (sync) (conn.held ??= new Map()).set(channel, [])
+    if (sync) (conn.sync ??= new Map()).set(channel, { held: [], member: undefined, cache: undefined })
     if (entry === undefined) {
       const members = new Set([conn])
-      entry = { members, joined: this.#join(appId, channel) }
+      let joined!: () => void
+      let failed!: (error: unknown) => void
+      entry = { members, joined: new Promise<void>((resolve, reject) => { joined = resolve; failed = reject }) }
       entry.joined.catch(() => {}) // every subscriber awaits it below; a failure is each one's to handle
-      index.channels.set(channel, entry)
+      index.channels.set(channel, entry) // before the adapter call, which reads this node's count
+      this.#join(appId, channel).then(joined, failed)
     } else {
       entry.members.add(conn)
       this.adapter.countChanged(appId, channel)
@@ -202,16 +230,19 @@ export class Hub implements LocalNode {
     if (await this.call(this.adapter.subscribe(appId, channel), 'subscribe')) this.events.emit('channel_occupied', { appId, channel })
   }
 
-  /** Sends the messages held for a syncing subscription, except those its snapshot already reflects. */
+  /**
+   * Sends the messages held for a syncing subscription, except those its snapshot already reflects (and
+   * from now on drops those arriving late).
+   */
   endSync (conn: Connection, channel: string, at: SyncedAt): void {
-    const held = conn.held?.get(channel)
-    if (held === undefined) return
-    conn.held?.delete(channel)
-    if (conn.held?.size === 0) conn.held = undefined
+    const sync = conn.sync?.get(channel)
+    if (sync?.held === undefined) return
+    const { held } = sync
+    sync.held = undefined
+    sync.member = at.member
+    sync.cache = at.cache
     for (const frame of held) {
-      const floor = frame.kind === 'member' ? at.member : at.cache
-      if (frame.seq !== undefined && floor !== undefined && frame.seq <= floor) continue
-      conn.sendPrepared(frame.frame)
+      if (!reflected(sync, frame.kind, frame.seq)) conn.sendPrepared(frame.frame)
     }
   }
 
@@ -225,7 +256,7 @@ export class Hub implements LocalNode {
 
   #leave (index: AppIndex, conn: Connection, channel: string): void {
     const appId = conn.app.id
-    conn.held?.delete(channel)
+    if (conn.sync?.delete(channel) === true && conn.sync.size === 0) conn.sync = undefined
     if (conn.presence?.delete(channel) === true) this.background(leavePresence(this, appId, channel, conn.socketId))
     const entry = index.channels.get(channel)
     if (entry === undefined || !entry.members.delete(conn)) return
@@ -274,7 +305,12 @@ export class Hub implements LocalNode {
 
   /** Publishes a message to every node that serves it (this one included). */
   async publish (message: ClusterMessage, cacheSeconds?: number): Promise<void> {
-    await this.adapter.publish(message, cacheSeconds)
+    try {
+      await this.adapter.publish(message, cacheSeconds)
+    } catch (error) {
+      if (this.traffic !== undefined) this.traffic.publishErrors++
+      throw error
+    }
   }
 
   // Cluster-wide queries for the REST and programmatic APIs.
@@ -327,14 +363,35 @@ export class Hub implements LocalNode {
     // Serialize and frame once per dialect variant, not once per subscriber.
     const pusher = prepareFrame(frames.pusher)
     const broadcastt = frames.broadcastt === frames.pusher ? pusher : prepareFrame(frames.broadcastt)
+    let toPusher = 0
+    let toBroadcastt = 0
     for (const conn of members) {
       if (conn.socketId === except) continue
-      const frame: PreparedFrame = conn.dialect.name === 'pusher' ? pusher : broadcastt
-      const held = conn.held?.get(channel)
-      if (held === undefined) conn.sendPrepared(frame)
-      else if (held.length < MAX_HELD_FRAMES) held.push({ kind, seq, frame })
+      let frame: PreparedFrame = broadcastt
+      if (conn.dialect.name === 'pusher') {
+        frame = pusher
+        toPusher++
+      } else {
+        toBroadcastt++
+      }
+      const sync = conn.sync?.get(channel)
+      if (sync === undefined) conn.sendPrepared(frame)
+      else if (sync.held === undefined) {
+        if (!reflected(sync, kind, seq)) conn.sendPrepared(frame)
+      } else if (sync.held.length < MAX_HELD_FRAMES) sync.held.push({ kind, seq, frame })
       else conn.close(WireError.OverCapacity, 'Slow consumer: too many events while subscribing')
     }
+    // Counted once per delivery (N connections, their bytes), never per subscriber.
+    this.traffic?.of(appId).delivered(kindOfFrame(frames.pusher), toPusher + toBroadcastt,
+      toPusher * pusher.payload.length + toBroadcastt * broadcastt.payload.length)
+  }
+
+  /** This node's occupied channels and subscriptions of an app (read by the metrics at scrape time). */
+  localStats (appId: string): { channels: number, subscriptions: number } {
+    const index = this.#apps.get(appId)
+    let subscriptions = 0
+    if (index !== undefined) for (const entry of index.channels.values()) subscriptions += entry.members.size
+    return { channels: index?.channels.size ?? 0, subscriptions }
   }
 
   localCount (appId: string, channel: string): number {

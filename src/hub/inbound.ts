@@ -102,4 +102,5 @@ export function receiveFrame (hub: Hub, conn: Connection, raw: string): void {
     if (conn.socket.isPaused) conn.socket.resume()
   })
   conn.inbound = tracked
+  hub.background(tracked)
 }

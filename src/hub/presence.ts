@@ -102,14 +102,15 @@ Promise<JoinOutcome> {
   }
   conn.presence ??= new Map()
   conn.presence.set(channel, member.id)
-  conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(result.members), channel)
   if (result.first) {
+    // Published before the joiner's reply goes out: whoever hears from the joiner next also knows it joined.
     const message = {
       type: 'member', appId: app.id, channel, added: true, userId: member.id, info: member.info, except: conn.socketId, seq: result.seq
     } as const
     hub.background(hub.publish(message))
-    hub.events.emit('member_added', { appId: app.id, channel, userId: member.id, userInfo: member.info })
   }
+  conn.sendEvent(conn.dialect.subscriptionSucceeded, presenceData(result.members), channel)
+  if (result.first) hub.events.emit('member_added', { appId: app.id, channel, userId: member.id, userInfo: member.info })
   // A cache channel's held frames wait for its cached event too (subscribe.ts ends the sync).
   if (!channelType(channel).cached) hub.endSync(conn, channel, { member: result.seq })
   return { joined: result.seq }

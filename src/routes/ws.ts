@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
-import type { RawData, WebSocket } from 'ws'
+import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { App, AppStore } from '../apps/app-store.js'
 import type { ResolvedOptions } from '../options.js'
 import { chooseDialect, DIALECTS, type Dialect } from '../protocol/dialect.js'
@@ -24,12 +24,15 @@ export interface WsContext {
   apps: AppStore
   options: ResolvedOptions
   log: FastifyBaseLogger
-  /** True once the server is shutting down: new connections are refused. */
+  /** True once the server is shutting down: new connections are refused with 4200. */
   draining: boolean
+  /** Open connections per client address, when `maxConnectionsPerIp` is set. */
+  perIp?: Map<string, number>
 }
 
 const kConnection = Symbol('broadcastt.connection')
-type TrackedSocket = WebSocket & { [kConnection]?: Connection }
+const kIp = Symbol('broadcastt.ip')
+type TrackedSocket = WebSocket & { [kConnection]?: Connection, [kIp]?: string }
 
 /** `<digits>.<digits>`, random (not a counter), about 62 bits: unique in a cluster in practice. */
 function newSocketId (): string {
@@ -54,8 +57,13 @@ function admit (ctx: WsContext, key: string, req: FastifyRequest):
   if (app.allowedOrigins !== undefined && (origin === undefined || !app.allowedOrigins.includes(origin))) {
     return no(WireError.Unauthorized, `Origin ${String(origin).slice(0, 80)} is not allowed`)
   }
+  if (ctx.draining) return no(WireError.ReconnectNow)
   const max = ctx.options.maxConnections
-  if (ctx.draining || (max > 0 && ctx.hub.connectionCount >= max)) return no(WireError.OverCapacity)
+  if (max > 0 && ctx.hub.connectionCount >= max) return no(WireError.OverCapacity)
+  const perIp = ctx.options.maxConnectionsPerIp
+  if (perIp > 0 && (ctx.perIp?.get(req.ip) ?? 0) >= perIp) {
+    return no(WireError.OverCapacity, `At most ${perIp} connections per client address`)
+  }
   return { ok: true, app, dialect: choice.dialect }
 }
 
@@ -67,6 +75,7 @@ function socketHandlers (ctx: WsContext) {
       if (conn === undefined) return
       ctx.heartbeat.touch(conn)
       const bytes = data as Buffer
+      conn.traffic?.received(bytes.length)
       if (bytes.length > conn.app.limits.frameBytes) {
         conn.error(WireError.FrameTooLarge, `Frame is ${bytes.length} bytes; the limit is ${conn.app.limits.frameBytes}`)
         return
@@ -86,12 +95,15 @@ function socketHandlers (ctx: WsContext) {
       ctx.log.debug({ err: error }, 'websocket error')
       this.terminate()
     },
-    close (this: TrackedSocket): void {
+    close (this: TrackedSocket, code: number): void {
       const conn = this[kConnection]
       if (conn === undefined) return
       conn.open = false
+      const closeCode = conn.closeCode ?? code
+      forgetIp(ctx, this)
+      ctx.log.info({ appId: conn.app.id, socketId: conn.socketId, code: closeCode }, 'connection closed')
       try {
-        ctx.hub.removeConnection(conn)
+        ctx.hub.removeConnection(conn, closeCode)
       } catch (error) {
         ctx.hub.reportError(error)
       }
@@ -111,13 +123,40 @@ function releaseRequest (socket: WebSocket, req: FastifyRequest): void {
   socket.removeAllListeners('error')
 }
 
+function countIp (ctx: WsContext, socket: TrackedSocket, ip: string): void {
+  if (ctx.perIp === undefined) return
+  socket[kIp] = ip
+  ctx.perIp.set(ip, (ctx.perIp.get(ip) ?? 0) + 1)
+}
+
+function forgetIp (ctx: WsContext, socket: TrackedSocket): void {
+  const ip = socket[kIp]
+  if (ip === undefined || ctx.perIp === undefined) return
+  const left = (ctx.perIp.get(ip) ?? 1) - 1
+  if (left <= 0) ctx.perIp.delete(ip)
+  else ctx.perIp.set(ip, left)
+}
+
+/** Refuses an upgrade, and tells the metrics. */
+function refuse (ctx: WsContext, socket: WebSocket, app: App | undefined, dialect: Dialect, spec: WireErrorSpec, message: string): void {
+  ctx.hub.events.emit('connection_refused', { appId: app?.id, code: spec.code ?? 0 })
+  refuseSocket(socket, dialect, spec, message)
+}
+
 export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
   const on = socketHandlers(ctx)
+  if (ctx.options.maxConnectionsPerIp > 0) ctx.perIp = new Map()
+  // A host-registered @fastify/websocket tracks clients and, in its own preClose, closes them without a code
+  // before the plugin's drain could send 4200. The plugin closes its connections itself: it untracks them.
+  const hostClients = (fastify.websocketServer as WebSocketServer | undefined)?.clients
   const accept = (socket: TrackedSocket, req: FastifyRequest, app: App, dialect: Dialect): void => {
     const conn = new Connection(socket, app, dialect, newSocketId(), ctx.options.maxBufferedBytes)
+    conn.traffic = ctx.hub.traffic?.of(app.id)
     ctx.heartbeat.touch(conn)
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
+    hostClients?.delete(socket)
+    countIp(ctx, socket, req.ip)
     if (socket.extensions === '') conn.raw = req.raw.socket
     releaseRequest(socket, req)
     socket.on('error', on.error)
@@ -126,6 +165,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     socket.on('pong', on.alive)
     socket.on('close', on.close)
     ctx.hub.addConnection(conn)
+    ctx.log.info({ appId: conn.app.id, socketId: conn.socketId }, 'connection opened')
     conn.sendEvent(conn.dialect.connectionEstablished, {
       socket_id: conn.socketId,
       activity_timeout: ctx.options.activityTimeout
@@ -135,7 +175,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     const { key } = req.params as { key: string }
     const verdict = admit(ctx, key, req)
     if (!verdict.ok) {
-      refuseSocket(socket, verdict.dialect, verdict.spec, verdict.message)
+      refuse(ctx, socket, ctx.apps.byKey(key), verdict.dialect, verdict.spec, verdict.message)
       return
     }
     const { app, dialect } = verdict
@@ -145,12 +185,16 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     }
     // The app's quota is cluster-wide: the adapter counts the connection before it is accepted.
     ctx.hub.reserveConnection(app).then((reserved) => {
-      if (!reserved) refuseSocket(socket, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
+      if (!reserved) refuse(ctx, socket, app, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
       else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
-      else accept(socket, req, app, dialect)
+      else if (ctx.draining) {
+        // The drain began while the quota was checked: this connection is not in its list.
+        ctx.hub.releaseConnection(app)
+        refuse(ctx, socket, app, dialect, WireError.ReconnectNow, WireError.ReconnectNow.reason)
+      } else accept(socket, req, app, dialect)
     }, (error: unknown) => {
       ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
-      refuseSocket(socket, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
+      refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
     })
   }
   for (const path of ['/app/:key', '/apps/:key']) {
@@ -202,22 +246,4 @@ export function refuseUnknownPaths (fastify: FastifyInstance, prefix: string): v
     })
     done() // the hijacked reply ends the hook chain
   })
-}
-
-/** Sends 4200 to every connection (clients reconnect at once, to another node), then waits for them to go. */
-export async function drainConnections (ctx: WsContext, graceMs: number): Promise<void> {
-  ctx.draining = true
-  const sockets: WebSocket[] = []
-  for (const conn of ctx.hub.connections()) {
-    sockets.push(conn.socket)
-    conn.error(WireError.ReconnectNow)
-  }
-  const closed = sockets.map((socket) => socket.readyState === socket.CLOSED
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) }))
-  let timer: NodeJS.Timeout | undefined
-  const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs).unref() })
-  await Promise.race([Promise.all(closed), grace])
-  clearTimeout(timer)
-  for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate()
 }

@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { HubEventName, HubEvents } from '../hub/events.js'
 import type { Hub } from '../hub/hub.js'
 import type { AppConfig, Clock, WebhookDeliveryOptions } from '../options.js'
-import { Batcher, wants } from './batcher.js'
+import { Batcher } from './batcher.js'
 import { Debouncer } from './debounce.js'
 import { Dispatcher } from './dispatcher.js'
 import { WebhookSender } from './sender.js'
@@ -60,9 +60,6 @@ export class WebhookManager {
       onRetryWaiting: () => { this.#schedule() }
     })
   }
-
-  /** App ids that have webhooks. */
-  get appIds (): string[] { return [...this.#apps.keys()] }
 
   async start (): Promise<void> {
     const { queue, delivery } = this.options
@@ -191,5 +188,3 @@ async function within (ms: number, work: Promise<unknown>): Promise<void> {
   await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
   clearTimeout(timer)
 }
-
-export { wants }

@@ -59,6 +59,16 @@ export class RedisWebhookQueue implements WebhookQueue {
     this.#reader = options.redis.duplicate()
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.#keys = new Map(options.appIds.map((id) => [id, `${options.keyPrefix}webhooks:${id}`]))
+    // ioredis reconnects by itself; say so once per outage instead of an unhandled 'error' per attempt.
+    let reported = false
+    for (const client of [this.#redis, this.#reader]) {
+      client.on('error', (err: Error) => {
+        if (reported || this.#closed) return
+        reported = true
+        options.log.error({ err }, 'webhook queue: Redis connection error; webhooks wait in Redis until it is back')
+      })
+      client.on('ready', () => { reported = false })
+    }
   }
 
   /** The stream of an app. */

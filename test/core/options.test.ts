@@ -61,7 +61,7 @@ t.test('functions and other non-data values in options name their path (issue #7
   const shared = { frameBytes: 2048 }
   t.doesNotThrow(() => resolveOptions({ apps: [{ ...APP, limits: shared }, { id: 'b', key: 'k2', secret: 's', limits: shared }] }),
     'the same object twice is not a cycle')
-  t.doesNotThrow(() => resolveOptions({ apps: [APP], clock: { now: () => 0 }, adapter: { close: () => {} } }),
+  t.doesNotThrow(() => resolveOptions({ apps: [APP], clock: { now: () => 0 }, adapter: { attach: () => {}, close: () => {} } }),
     'clock and adapter are the host\'s own objects')
 })
 

@@ -31,6 +31,8 @@ if (!existsSync(CHROMIUM) && process.env.CI !== 'true') {
     t.teardown(() => browser.close())
 
     const ann = await loggedIn(browser, base, 'Ann')
+    const requested: string[] = []
+    ann.on('request', (request) => { requested.push(request.url()) })
     await online(ann, 'ann')
     const bob = await loggedIn(browser, base, 'Bob')
     await online(bob, 'ann')
@@ -46,6 +48,10 @@ if (!existsSync(CHROMIUM) && process.env.CI !== 'true') {
     await bob.locator('#mentions li', { hasText: 'psst' }).waitFor()
     t.equal(await ann.locator('#mentions li').count(), 0, 'a mention lands only in the mentioned user\'s private channel')
     if (process.env.EXAMPLE_SCREENSHOT !== undefined) await ann.screenshot({ path: process.env.EXAMPLE_SCREENSHOT })
+    await ann.reload()
+    await online(ann, 'bob')
+    t.ok(requested.some((url) => url.endsWith('/pusher.min.js')), 'the page loads pusher-js from the app')
+    t.same(requested.filter((url) => !url.startsWith(base)), [], 'and nothing from anywhere else (no CDN)')
 
     const visitorContext = await browser.newContext()
     const visitor = await visitorContext.newPage()

@@ -13,9 +13,7 @@ import { open } from '../helpers/ws-client.js'
 import { joined } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
 import { nextHubEvent, QUICK, serverWithWebhooks } from './helpers.js'
-import { RedisQueuedAdapter } from './redis-backed.js'
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+import { redisAdapter, REDIS_URL } from '../helpers/redis.js'
 
 t.test('close sends a waiting channel_vacated at once', async (t) => {
   const hook = await receiver(t)
@@ -42,7 +40,7 @@ t.test('a receiver that never answers does not hold close beyond closeTimeoutMs'
 })
 
 async function redisServer (t: { teardown (fn: () => unknown): void }, prefix: string, url: string) {
-  const adapter = new RedisQueuedAdapter(prefix, REDIS_URL)
+  const adapter = redisAdapter(prefix)
   const app = Fastify({ logger: false })
   await app.register(broadcastt, {
     adapter,

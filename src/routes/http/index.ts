@@ -8,6 +8,7 @@ import { BodyTooLargeError, InvalidRequestError, RouteNotFoundError } from '../.
 import { registerChannelRoutes } from './channels.js'
 import type { RestContext } from './context.js'
 import { BackendRate } from './rate.js'
+import { readRateHook } from './read-rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
 import { collectParamRoute, registerLongParamRoutes, type ParamRoute } from './long-params.js'
@@ -81,6 +82,7 @@ export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestCo
       collectParamRoute(paramRoutes, route)
     })
     verifySignatureHook(api, ctx)
+    readRateHook(api, ctx)
     registerEventRoutes(api, ctx)
     registerChannelRoutes(api, ctx)
     registerUserRoutes(api, ctx)
