@@ -186,7 +186,11 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     ctx.hub.reserveConnection(app).then((reserved) => {
       if (!reserved) refuse(ctx, socket, app, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
       else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
-      else accept(socket, req, app, dialect)
+      else if (ctx.draining) {
+        // The drain began while the quota was checked: this connection is not in its list.
+        ctx.hub.releaseConnection(app)
+        refuse(ctx, socket, app, dialect, WireError.ReconnectNow, WireError.ReconnectNow.reason)
+      } else accept(socket, req, app, dialect)
     }, (error: unknown) => {
       ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
       refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
