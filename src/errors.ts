@@ -6,6 +6,8 @@ import createError from '@fastify/error'
 
 // Plugin registration
 export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS', '%s')
+/** A host-registered @fastify/websocket accepts frames larger than any app's `frameBytes`. */
+export const WebsocketPayloadError = createError('FST_BROADCASTT_WS_MAX_PAYLOAD', '%s')
 
 // Programmatic API (`fastify.broadcastt`); the status codes are those the REST API answers with.
 export const UnknownAppError = createError('FST_BROADCASTT_UNKNOWN_APP', 'App %s does not exist', 404)

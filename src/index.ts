@@ -11,7 +11,7 @@ import { createAdapter, isAdapterConfig } from './adapters/config.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { checkHostMaxPayload, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi } from './routes/http/index.js'
 import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
 import { createMetrics, type Metrics } from './metrics/prometheus.js'
@@ -38,6 +38,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
   const hub = new Hub(adapter, {
     clock,
     traffic,
+    adapterTimeoutMs: options.adapterTimeoutMs,
     onError: (err) => {
       if (traffic !== undefined) traffic.backgroundErrors++
       fastify.log.error({ err }, 'broadcastt: background work failed')
@@ -104,6 +105,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
       preClose: drain
     })
   } else {
+    checkHostMaxPayload(fastify, options)
     fastify.addHook('preClose', drain)
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })

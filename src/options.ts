@@ -209,6 +209,11 @@ export const OptionsSchema = Type.Object({
     minimum: 1, default: 120, description: 'Seconds without activity before the server pings (sent to clients)'
   }),
   pongTimeout: Type.Integer({ minimum: 1, default: 30, description: 'Seconds to wait for a pong before closing 4201' }),
+  adapterTimeoutMs: Type.Integer({
+    minimum: 1,
+    default: 5000,
+    description: 'Milliseconds an adapter call a client waits on may take; then a subscribe gets subscription_error 500'
+  }),
   maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Connections on this server; 0 = unlimited' }),
   maxBufferedBytes: Type.Integer({
     minimum: 1024, default: 4 * 1024 * 1024, description: 'Unsent bytes a connection may hold before it is closed 4100'
@@ -241,6 +246,8 @@ export interface BroadcasttOptions {
   prefix?: string
   activityTimeout?: number
   pongTimeout?: number
+  /** Milliseconds an adapter call a client or request waits on may take (default 5000). */
+  adapterTimeoutMs?: number
   maxConnections?: number
   maxBufferedBytes?: number
   maxConnectionsPerIp?: number

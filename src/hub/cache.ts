@@ -10,12 +10,21 @@ import type { Connection } from './connection.js'
 import { eventFrames } from './frames.js'
 import type { Hub } from './hub.js'
 
+/** A cache read made before `subscription_succeeded` was sent, so that its failure can still refuse the subscription. */
+export interface Prefetched { readonly entry: CacheEntry | undefined }
+
+/** The channel's cached event for a new subscriber (bounded by the adapter timeout). */
+export async function readCache (hub: Hub, conn: Connection, channel: string): Promise<CacheEntry | undefined> {
+  return await hub.call(hub.adapter.getCache(conn.app.id, channel), 'getCache')
+}
+
 /**
  * Sends a new subscriber of a cache channel the cached event, or `cache_miss`. Resolves to the cached
  * event's sequence number (events up to it are not sent again), or undefined when there was none.
  */
-export async function replayCache (hub: Hub, conn: Connection, channel: string): Promise<number | undefined> {
-  const entry = await hub.adapter.getCache(conn.app.id, channel)
+export async function replayCache (hub: Hub, conn: Connection, channel: string, prefetched?: Prefetched):
+Promise<number | undefined> {
+  const entry = prefetched === undefined ? await readCache(hub, conn, channel) : prefetched.entry
   if (!conn.open || !conn.channels.has(channel)) return undefined
   if (entry !== undefined) {
     const frames = eventFrames(entry.event)
@@ -35,7 +44,7 @@ export interface CacheInfo {
 }
 
 export async function cacheInfo (hub: Hub, appId: string, channel: string): Promise<CacheInfo | undefined> {
-  const entry: CacheEntry | undefined = await hub.adapter.getCache(appId, channel)
+  const entry: CacheEntry | undefined = await hub.call(hub.adapter.getCache(appId, channel), 'getCache')
   if (entry === undefined) return undefined
   return { event: entry.event.name, data: entry.event.data, ttl: entry.ttlSeconds }
 }

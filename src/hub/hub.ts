@@ -15,6 +15,7 @@ import type { ChannelSync, Connection, HeldFrame } from './connection.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
+import { ADAPTER_TIMEOUT_MS, withTimeout } from './adapter-call.js'
 import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
 import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
@@ -54,6 +55,8 @@ export interface HubOptions {
   clock: Pick<Clock, 'now'>
   /** Called with errors of background work (adapter calls nobody awaits). */
   onError?: (error: unknown) => void
+  /** Milliseconds an adapter call the hub waits on may take (default `ADAPTER_TIMEOUT_MS`). */
+  adapterTimeoutMs?: number
   /** Counters read by the metrics; absent when metrics are off. */
   traffic?: Traffic | undefined
 }
@@ -80,6 +83,7 @@ export class Hub implements LocalNode {
   readonly traffic: Traffic | undefined
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
+  readonly #timeoutMs: number
   /** Background work not finished yet; `settle()` waits for it before the adapter is closed. */
   readonly #pending = new Set<Promise<unknown>>()
   #connectionCount = 0
@@ -88,6 +92,12 @@ export class Hub implements LocalNode {
     this.clock = options.clock
     this.traffic = options.traffic
     this.#onError = options.onError ?? (() => {})
+    this.#timeoutMs = options.adapterTimeoutMs ?? ADAPTER_TIMEOUT_MS
+  }
+
+  /** An adapter call the hub waits on, bounded by the adapter timeout (`AdapterTimeoutError`). */
+  async call<T> (work: Promise<T>, operation: string): Promise<T> {
+    return await withTimeout(work, this.#timeoutMs, operation)
   }
 
   async start (): Promise<void> {
@@ -197,9 +207,11 @@ export class Hub implements LocalNode {
     if (entry === undefined) {
       const members = new Set([conn])
       let joined!: () => void
-      entry = { members, joined: new Promise<void>((resolve) => { joined = resolve }) }
+      let failed!: (error: unknown) => void
+      entry = { members, joined: new Promise<void>((resolve, reject) => { joined = resolve; failed = reject }) }
+      entry.joined.catch(() => {}) // every subscriber awaits it below; a failure is each one's to handle
       index.channels.set(channel, entry) // before the adapter call, which reads this node's count
-      void this.#join(appId, channel).then(joined)
+      this.#join(appId, channel).then(joined, failed)
     } else {
       entry.members.add(conn)
       this.adapter.countChanged(appId, channel)
@@ -209,13 +221,13 @@ export class Hub implements LocalNode {
     return 'subscribed'
   }
 
-  /** The adapter subscription of a channel's first local subscriber; decides `channel_occupied`. */
+  /**
+   * The adapter subscription of a channel's first local subscriber; decides `channel_occupied`. When it
+   * fails or times out, every subscriber waiting on it fails (and is undone by its caller), so the channel
+   * is left and the next subscriber tries again.
+   */
   async #join (appId: string, channel: string): Promise<void> {
-    try {
-      if (await this.adapter.subscribe(appId, channel)) this.events.emit('channel_occupied', { appId, channel })
-    } catch (error) {
-      this.#onError(error)
-    }
+    if (await this.call(this.adapter.subscribe(appId, channel), 'subscribe')) this.events.emit('channel_occupied', { appId, channel })
   }
 
   /**
@@ -304,15 +316,15 @@ export class Hub implements LocalNode {
   // Cluster-wide queries for the REST and programmatic APIs.
 
   async channels (appId: string, prefix?: string): Promise<Map<string, ChannelCounts>> {
-    return await this.adapter.channels(appId, prefix)
+    return await this.call(this.adapter.channels(appId, prefix), 'channels')
   }
 
   async channel (appId: string, channel: string): Promise<ChannelCounts> {
-    return await this.adapter.channel(appId, channel)
+    return await this.call(this.adapter.channel(appId, channel), 'channel')
   }
 
   async members (appId: string, channel: string): Promise<PresenceMember[]> {
-    return await this.adapter.members(appId, channel)
+    return await this.call(this.adapter.members(appId, channel), 'members')
   }
 
   /** Closes every connection signed in as the user, on every node, with 4009. */

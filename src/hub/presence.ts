@@ -33,7 +33,10 @@ function userIdOf (value: unknown): string | undefined {
 export function presenceMember (conn: Connection, channelData: string | undefined, maxBytes: number): MemberOrProblem {
   if (channelData === undefined) {
     if (conn.userId === undefined) return authError('channel_data is required on a presence channel unless the connection signed in')
-    return { member: { id: conn.userId, info: conn.userInfo ?? null } }
+    const info = conn.userInfo ?? null
+    const infoBytes = Buffer.byteLength(JSON.stringify(info))
+    if (infoBytes > maxBytes) return authError(`the signed-in user's user_info is ${infoBytes} bytes; the limit is ${maxBytes}`)
+    return { member: { id: conn.userId, info } }
   }
   const bytes = Buffer.byteLength(channelData)
   if (bytes > maxBytes) return authError(`channel_data is ${bytes} bytes; the limit is ${maxBytes}`)
@@ -79,9 +82,11 @@ Promise<JoinOutcome> {
   await hub.subscribe(conn, channel, true)
   let result
   try {
-    result = await hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers)
+    result = await hub.call(hub.adapter.addMember(app.id, channel, conn.socketId, member, app.limits.presenceMembers), 'addMember')
   } catch (error) {
     hub.unsubscribe(conn, channel)
+    // A call that timed out may still land: take the socket out again (a no-op when it never was added).
+    hub.background(leavePresence(hub, app.id, channel, conn.socketId))
     throw error
   }
   if (!result.ok) {
@@ -89,8 +94,10 @@ Promise<JoinOutcome> {
     return 'full'
   }
   if (!conn.open || !conn.channels.has(channel)) {
-    // Gone while the adapter answered: the hub no longer knows this membership, so undo the join here.
-    await leavePresence(hub, app.id, channel, conn.socketId)
+    // Gone while the adapter answered: the hub no longer knows this membership, so undo the join here. A
+    // user this join made a member was never announced, so its removal is not announced either.
+    const removed = await hub.call(hub.adapter.removeMember(app.id, channel, conn.socketId), 'removeMember')
+    if (removed !== undefined && !result.first) await memberRemoved(hub, app.id, channel, removed.userId, removed.seq)
     return 'gone'
   }
   conn.presence ??= new Map()
@@ -111,7 +118,7 @@ Promise<JoinOutcome> {
 
 /** Removes a connection from a presence channel; announces the user's departure when it was their last. */
 export async function leavePresence (hub: Hub, appId: string, channel: string, socketId: string): Promise<void> {
-  const removed = await hub.adapter.removeMember(appId, channel, socketId)
+  const removed = await hub.call(hub.adapter.removeMember(appId, channel, socketId), 'removeMember')
   if (removed === undefined) return
   await memberRemoved(hub, appId, channel, removed.userId, removed.seq)
 }

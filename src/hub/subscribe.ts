@@ -6,7 +6,7 @@ import { channelNameProblem, channelType, userOfChannel } from '../protocol/chan
 import { dataObject } from '../protocol/codec.js'
 import { checkSubscribeData, checkUnsubscribeData, type SubscribeData } from '../protocol/messages.js'
 import { WireError } from '../protocol/wire-errors.js'
-import { replayCache } from './cache.js'
+import { readCache, replayCache, type Prefetched } from './cache.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
 import { joinPresence, presenceData, presenceMember } from './presence.js'
@@ -16,7 +16,9 @@ import { channelSignatureProblem } from './signatures.js'
 const SUBSCRIPTION_ERROR_STATUS = {
   AuthError: 401,
   LimitReached: WireError.OverCapacity.code,
-  InvalidChannel: 400
+  InvalidChannel: 400,
+  /** The adapter failed or did not answer in time; nothing was changed. */
+  InternalError: 500
 } as const
 
 /** A subscription refusal; `status` follows from `type`. */
@@ -83,21 +85,24 @@ async function subscribePresence (hub: Hub, conn: Connection, body: SubscribeDat
   return typeof outcome === 'object' ? outcome.joined : undefined
 }
 
-/** Subscribes to any other channel; true when the connection was newly added. */
-async function subscribeOther (hub: Hub, conn: Connection, body: SubscribeData): Promise<boolean> {
+/** Subscribes to any other channel; truthy when the connection was newly added (with a cache channel's read). */
+async function subscribeOther (hub: Hub, conn: Connection, body: SubscribeData): Promise<boolean | Prefetched> {
   const { channel } = body
   const problem = authProblem(conn, body)
   if (problem !== undefined) {
     subscriptionError(conn, channel, problem)
     return false
   }
-  const outcome = await hub.subscribe(conn, channel, channelType(channel).cached)
+  const cached = channelType(channel).cached
+  const outcome = await hub.subscribe(conn, channel, cached)
   if (outcome === 'limit') {
     subscriptionError(conn, channel, channelLimit(conn))
     return false
   }
+  // Read the cached event before answering, so a failed read can still refuse the subscription.
+  const prefetched = outcome === 'subscribed' && cached ? { entry: await readCache(hub, conn, channel) } : undefined
   conn.sendEvent(conn.dialect.subscriptionSucceeded, {}, channel)
-  return outcome === 'subscribed'
+  return outcome === 'subscribed' ? (prefetched ?? true) : false
 }
 
 /** Handles `<p>:subscribe`; returns a promise when the outcome depends on the adapter. */
@@ -114,22 +119,35 @@ export function onSubscribe (hub: Hub, conn: Connection, data: unknown): Promise
     return undefined
   }
   const type = channelType(channel)
-  if (type.kind === 'presence') {
-    return subscribePresence(hub, conn, body).then((seq) => afterSubscribe(hub, conn, channel, seq !== undefined, seq))
-  }
-  return subscribeOther(hub, conn, body).then((added) => afterSubscribe(hub, conn, channel, added, undefined))
+  const wasSubscribed = conn.channels.has(channel)
+  const work = type.kind === 'presence'
+    ? subscribePresence(hub, conn, body).then((seq) => afterSubscribe(hub, conn, channel, seq !== undefined, seq))
+    : subscribeOther(hub, conn, body).then((added) =>
+      afterSubscribe(hub, conn, channel, added !== false, undefined, typeof added === 'object' ? added : undefined))
+  return work.catch((error: unknown) => { subscribeFailed(hub, conn, channel, wasSubscribed, error) })
+}
+
+/**
+ * An adapter call of a subscription failed or timed out: the failure is reported, a subscription this
+ * attempt made is undone (no half state: not in the channel, not in presence), and the client gets
+ * `subscription_error` with status 500, after which it may retry.
+ */
+function subscribeFailed (hub: Hub, conn: Connection, channel: string, wasSubscribed: boolean, error: unknown): void {
+  hub.reportError(error)
+  if (!wasSubscribed) hub.unsubscribe(conn, channel)
+  subscriptionError(conn, channel, { type: 'InternalError', error: 'The subscription could not be completed; try again' })
 }
 
 /**
  * After a new subscription: an authorized connection has met the deadline; cache channels replay, then
  * the frames held while subscribing follow.
  */
-async function afterSubscribe (hub: Hub, conn: Connection, channel: string, added: boolean, memberSeq: number | undefined):
-Promise<void> {
+async function afterSubscribe (hub: Hub, conn: Connection, channel: string, added: boolean, memberSeq: number | undefined,
+  prefetched?: Prefetched): Promise<void> {
   if (!added) return
   const type = channelType(channel)
   if (type.needsAuth) conn.authDeadline = -1
-  if (type.cached) hub.endSync(conn, channel, { member: memberSeq, cache: await replayCache(hub, conn, channel) })
+  if (type.cached) hub.endSync(conn, channel, { member: memberSeq, cache: await replayCache(hub, conn, channel, prefetched) })
 }
 
 /** Handles `<p>:unsubscribe`: no reply; leaving a presence channel may announce `member_removed`. */

@@ -3,11 +3,13 @@
  * `#server-to-user-{id}` channel (see subscribe.ts), termination of a user's connections, and the
  * "authorized connections" deadline swept by the heartbeat.
  */
+import { channelNameProblem, userChannel } from '../protocol/channel-name.js'
 import { dataObject } from '../protocol/codec.js'
 import { checkSigninData, checkUserData, type UserData } from '../protocol/messages.js'
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
 import type { Hub } from './hub.js'
+import { MAX_USER_ID_LENGTH } from './presence.js'
 import { userSignatureProblem } from './signatures.js'
 import { signedInWithWatchlist } from './watchlist.js'
 
@@ -15,6 +17,18 @@ import { signedInWithWatchlist } from './watchlist.js'
 function parseUserData (text: string): UserData | undefined {
   const value = dataObject(text)
   return value !== undefined && checkUserData.Check(value) ? value : undefined
+}
+
+/**
+ * Why a user id cannot sign in, or undefined. A signed-in user must be able to subscribe to its
+ * `#server-to-user-{id}` channel (pusher-js does so at once), so the id follows the channel name rules (the
+ * characters A-Z a-z 0-9 _ - = @ , . ;, and the whole name within the app's `nameLength`), and, since it
+ * is also the user's presence id, it has at most MAX_USER_ID_LENGTH characters.
+ */
+export function userIdProblem (id: string, nameLength: number): string | undefined {
+  if (id.length > MAX_USER_ID_LENGTH) return `user id is longer than ${MAX_USER_ID_LENGTH} characters`
+  const problem = channelNameProblem(userChannel(id), nameLength)
+  return problem === undefined ? undefined : `user id cannot form the channel ${userChannel(id).slice(0, 40)}…: ${problem}`
 }
 
 /** Handles `<p>:signin`: `signin_success`, or `error` 4009 and close. */
@@ -32,6 +46,11 @@ export function onSignin (hub: Hub, conn: Connection, data: unknown): Promise<vo
   const user = parseUserData(body.user_data)
   if (user === undefined) {
     conn.error(WireError.Unauthorized, 'Sign-in failed: user_data must be a JSON object string with a non-empty string "id"')
+    return undefined
+  }
+  const idProblem = userIdProblem(user.id, conn.app.limits.nameLength)
+  if (idProblem !== undefined) {
+    conn.error(WireError.Unauthorized, `Sign-in failed: ${idProblem}`)
     return undefined
   }
   if (conn.userId !== undefined && conn.userId !== user.id) {

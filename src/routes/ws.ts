@@ -14,6 +14,7 @@ import { WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
+import { WebsocketPayloadError } from '../errors.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
 
@@ -199,6 +200,24 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
   for (const path of ['/app/:key', '/apps/:key']) {
     fastify.get(path, { websocket: true }, handler)
   }
+}
+
+/** ws's own default `maxPayload` (100 MiB), which a host's server has unless it set one. */
+const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
+
+/**
+ * With a host-registered @fastify/websocket, ws reads whole frames up to the host's `maxPayload` before the
+ * plugin sees them (100 MiB unless set), so any client could make the server buffer that much per frame.
+ * Registration fails unless `maxPayload` is at most the largest `frameBytes` of the apps.
+ */
+export function checkHostMaxPayload (fastify: FastifyInstance, options: ResolvedOptions): void {
+  const largest = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
+  const server = fastify.websocketServer as { options?: { maxPayload?: number } } | undefined
+  const maxPayload = server?.options?.maxPayload ?? WS_DEFAULT_MAX_PAYLOAD
+  if (maxPayload > 0 && maxPayload <= largest) return
+  throw new WebsocketPayloadError(`@fastify/websocket was registered with maxPayload ${maxPayload === 0 ? 'unlimited' : maxPayload} ` +
+    `bytes; fastify-broadcastt needs at most ${largest} (the largest limits.frameBytes). Register it with ` +
+    `{ options: { maxPayload: ${largest} } }, or raise limits.frameBytes.`)
 }
 
 /**

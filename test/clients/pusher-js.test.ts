@@ -50,9 +50,18 @@ t.test('pusher-js reconnects after the server sends 4200 on shutdown', async (t)
   const client = pusherClient(t, server)
   await new Promise<void>((resolve) => { client.connection.bind('connected', () => { resolve() }) })
   const states: string[] = []
-  client.connection.bind('state_change', ({ current }: { current: string }) => { states.push(current) })
-  const reconnecting = new Promise<void>((resolve) => { client.connection.bind('connecting', () => { resolve() }) })
+  const codes: unknown[] = []
+  client.connection.bind('error', (error: { data?: { code?: unknown } }) => { codes.push(error.data?.code) })
+  const reconnecting = new Promise<void>((resolve) => {
+    client.connection.bind('state_change', ({ current }: { current: string }) => {
+      states.push(current)
+      if (current === 'connecting') resolve()
+    })
+  })
   await server.app.close()
   await reconnecting
-  t.ok(states.includes('connecting'), 'pusher-js tries again at once (4200 range)')
+  t.equal(codes[0], 4200, 'pusher-js got the 4200 error first (later ones are its failed retries)')
+  // In the 4200 range pusher-js retries at once: straight to connecting, not through
+  // `unavailable`/`disconnected` and a backoff timer (as for 4100) or giving up (as for 4000).
+  t.same(states, ['connecting'], 'the first state after the close is connecting')
 })

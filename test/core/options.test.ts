@@ -65,10 +65,32 @@ t.test('functions and other non-data values in options name their path (issue #7
     'clock and adapter are the host\'s own objects')
 })
 
+t.test('a host-registered @fastify/websocket must not accept larger frames than the apps (issue #7, defect 7)', async (t) => {
+  const { default: websocket } = await import('@fastify/websocket')
+  const apps = [{ id: 'a', key: 'k', secret: 's', limits: { frameBytes: 64 * 1024 } }, { id: 'b', key: 'k2', secret: 's' }]
+  for (const [maxPayload, message] of [
+    [undefined, /maxPayload 104857600 bytes; fastify-broadcastt needs at most 65536.*maxPayload: 65536/],
+    [64 * 1024 + 1, /maxPayload 65537 bytes/],
+    [0, /maxPayload unlimited bytes/]
+  ] as const) {
+    const app = Fastify()
+    await app.register(websocket, maxPayload === undefined ? {} : { options: { maxPayload } })
+    const error = await app.register(broadcastt, { apps }).ready().then(() => undefined, (err: Error) => err)
+    t.match(error, { code: 'FST_BROADCASTT_WS_MAX_PAYLOAD', message }, `maxPayload ${String(maxPayload)}`)
+    await app.close()
+  }
+  const app = Fastify()
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(broadcastt, { apps })
+  await app.ready()
+  t.pass('a maxPayload within the largest frameBytes is accepted')
+  await app.close()
+})
+
 t.test('a host that registered @fastify/websocket itself keeps it', async (t) => {
   const { default: websocket } = await import('@fastify/websocket')
   const app = Fastify()
-  await app.register(websocket, { options: { perMessageDeflate: true } })
+  await app.register(websocket, { options: { perMessageDeflate: true, maxPayload: 12 * 1024 } })
   const own = app.websocketServer
   await app.register(broadcastt, { apps: [{ id: 'a', key: 'k', secret: 's' }] })
   await app.listen({ port: 0, host: '127.0.0.1' })
