@@ -1,0 +1,32 @@
+/** Messages between nodes: malformed or unknown-version ones are logged and dropped; valid ones go through. */
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { RedisAdapter } from '../../src/adapters/redis.js'
+import { decodeMessage, encodeMessage } from '../../src/adapters/redis-messages.js'
+import { REDIS_URL, testPrefix } from '../helpers/redis.js'
+import { RecordingNode } from './adapter-suite.js'
+
+t.test('decode: version, schema and JSON are checked', async (t) => {
+  const valid = encodeMessage('n1', { type: 'terminate', appId: 'a', userId: 'u' })
+  t.match(decodeMessage(valid), { ok: true, node: 'n1', message: { type: 'terminate', appId: 'a', userId: 'u' } })
+  t.match(decodeMessage(valid.replace('"v":1', '"v":2')), { ok: false, reason: /unknown version 2/ })
+  t.match(decodeMessage('{"v":1,"node":"n","type":"event","appId":"a"}'), { ok: false })
+  t.match(decodeMessage('{"v":1,"node":"n","type":"nope","appId":"a"}'), { ok: false })
+  t.match(decodeMessage('not json'), { ok: false, reason: 'not JSON' })
+})
+
+t.test('a node drops and logs what it cannot read, and keeps going', async (t) => {
+  const prefix = testPrefix(t)
+  const warnings: string[] = []
+  const adapter = new RedisAdapter({ url: REDIS_URL, keyPrefix: prefix, logger: { warn (_o, msg) { warnings.push(msg) }, error () {} } })
+  const node = new RecordingNode()
+  await adapter.attach(node)
+  t.teardown(() => adapter.close())
+  const raw = new Redis(REDIS_URL)
+  t.teardown(() => { raw.disconnect() })
+  await raw.publish(`${prefix}all`, 'garbage')
+  await raw.publish(`${prefix}all`, JSON.stringify({ v: 9, node: 'x', type: 'terminate', appId: 'a', userId: 'u' }))
+  await raw.publish(`${prefix}all`, encodeMessage('other-node', { type: 'watchlist', appId: 'a', userId: 'u', online: true }))
+  t.same(await node.receivedCount(1), [{ type: 'watchlist', appId: 'a', userId: 'u', online: true }], 'only the valid one')
+  t.equal(warnings.filter((w) => /malformed/.test(w)).length, 2, 'each dropped message is logged')
+})
