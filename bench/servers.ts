@@ -116,7 +116,13 @@ export class Server {
     alive.add(child)
     child.once('exit', () => { alive.delete(child) })
     const server = new Server(kind, port, child)
-    await accepting(port, child, () => server.#stderr)
+    try {
+      await accepting(port, child, () => server.#stderr)
+    } catch (error) {
+      // A server that never listened must not outlive the attempt (it would keep the driver alive).
+      child.kill('SIGKILL')
+      throw error
+    }
     return server
   }
 

@@ -1,5 +1,6 @@
 /** Runs the standalone server (`src/cli/main.ts` through tsx) as a real child process. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { connect as netConnect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
@@ -62,4 +63,25 @@ export async function startProcess (t: { teardown (fn: () => unknown): void }, a
     exited,
     line
   }
+}
+
+/** A WebSocket that never answers the server's close frame: it holds the drain open until destroyed. */
+export async function stubborn (server: Server, key = 'app-key'): Promise<{ socket: Socket, got4200: Promise<void> }> {
+  const { hostname, port } = new URL(server.url)
+  const socket = netConnect(Number(port), hostname)
+  socket.on('error', () => {})
+  socket.write(`GET /app/${key}?protocol=7 HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+  let seen = ''
+  let established: () => void = () => {}
+  let closing: () => void = () => {}
+  const ready = new Promise<void>((resolve) => { established = resolve })
+  const got4200 = new Promise<void>((resolve) => { closing = resolve })
+  socket.on('data', (chunk: Buffer) => {
+    seen += chunk.toString('latin1')
+    if (seen.includes('connection_established')) established()
+    if (seen.includes('4200')) closing()
+  })
+  await ready
+  return { socket, got4200 }
 }

@@ -1,8 +1,8 @@
 /**
- * The standalone server's settings: --help lists every one with its variable and default, --version, flags
- * beat the environment which beats the config file, and a bad value stops start-up with one line naming it.
+ * The standalone server's settings: --help lists every one with its variable and default, flags beat the
+ * environment which beats the config file, and a bad value names its flag or variable (exit.test.ts: the
+ * process).
  */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load.js'
@@ -10,9 +10,7 @@ import { SETTINGS } from '../../src/config/settings.js'
 import { LIMIT_DEFAULTS } from '../../src/options.js'
 import { runToEnd } from './process.js'
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-
-t.test('--help lists every setting with its environment variable and default; --version prints the version', async (t) => {
+t.test('--help lists every setting with its environment variable and default', async (t) => {
   const help = await runToEnd(['--help'])
   t.equal(help.code, 0)
   for (const s of SETTINGS) {
@@ -23,8 +21,6 @@ t.test('--help lists every setting with its environment variable and default; --
   }
   for (const name of Object.keys(LIMIT_DEFAULTS)) t.match(help.stdout, `limits.${name} of every app`)
   t.match(help.stdout, /--pretty/)
-  const version = await runToEnd(['--version'])
-  t.same({ code: version.code, stdout: version.stdout }, { code: 0, stdout: VERSION + '\n' })
 })
 
 t.test('flags beat the environment, which beats the config file; limits apply to every app', async (t) => {
@@ -77,11 +73,4 @@ t.test('a bad value names its flag or variable', async (t) => {
     [['--nope'], {}, /Unknown option '--nope'/]
   ]
   for (const [argv, env, message] of cases) t.throws(() => loadConfig(argv, env), { name: 'ConfigError', message }, message.source)
-})
-
-t.test('the process stops at a bad value with one line and exit code 1', async (t) => {
-  const result = await runToEnd([], { PORT: '0', BROADCASTT_MAX_CONNECTIONS: 'lots' })
-  t.equal(result.code, 1)
-  t.equal(result.stdout, '')
-  t.equal(result.stderr, 'broadcastt-server: invalid configuration: BROADCASTT_MAX_CONNECTIONS: expected a whole number ≥ 0, got "lots"\n')
 })

@@ -1,34 +1,13 @@
 /**
  * Graceful shutdown of the real standalone process on a real signal: readiness turns 503, open connections
- * and new upgrades get 4200, the process exits 0 once every connection is gone; a second signal exits at once.
+ * and new upgrades get 4200, the process exits 0 once every connection is gone (second-signal.test.ts: a
+ * second signal exits at once).
  */
-import { connect as netConnect, type Socket } from 'node:net'
 import t from 'tap'
 import { connect, open } from '../helpers/ws-client.js'
-import { startProcess, type Server } from './process.js'
+import { startProcess, stubborn, type Server } from './process.js'
 
 const KEY = 'app-key' // the development app
-
-/** A WebSocket that never answers the server's close frame: it holds the drain open until destroyed. */
-async function stubborn (server: Server): Promise<{ socket: Socket, got4200: Promise<void> }> {
-  const { hostname, port } = new URL(server.url)
-  const socket = netConnect(Number(port), hostname)
-  socket.on('error', () => {})
-  socket.write(`GET /app/${KEY}?protocol=7 HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
-  let seen = ''
-  let established: () => void = () => {}
-  let closing: () => void = () => {}
-  const ready = new Promise<void>((resolve) => { established = resolve })
-  const got4200 = new Promise<void>((resolve) => { closing = resolve })
-  socket.on('data', (chunk: Buffer) => {
-    seen += chunk.toString('latin1')
-    if (seen.includes('connection_established')) established()
-    if (seen.includes('4200')) closing()
-  })
-  await ready
-  return { socket, got4200 }
-}
 
 const ws = (server: Server, query = '?protocol=7'): string => `${server.url.replace(/^http/, 'ws')}/app/${KEY}${query}`
 
@@ -49,14 +28,4 @@ t.test('SIGTERM: ready 503, 4200 to open and new connections, exit 0 when the la
   t.equal((await late.client.closed).code, 4200)
   holder.socket.destroy() // the last connection goes: the drain ends
   t.equal(await server.exited, 0, 'exit code 0')
-})
-
-t.test('a second signal exits at once', async (t) => {
-  const server = await startProcess(t, [], { BROADCASTT_DRAIN_WINDOW_MS: '0', BROADCASTT_SHUTDOWN_GRACE_MS: '600000' })
-  const holder = await stubborn(server)
-  server.child.kill('SIGTERM')
-  await holder.got4200 // draining, and held open by the client that never answers
-  server.child.kill('SIGTERM')
-  t.equal(await server.exited, 143, 'exit code 128 + SIGTERM')
-  holder.socket.destroy()
 })

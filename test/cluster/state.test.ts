@@ -94,6 +94,7 @@ t.test('watchlists: online and offline are decided cluster-wide', async (t) => {
   if (a === undefined || b === undefined) throw new Error('no nodes')
   const watcher = await open(t, a.wsUrl())
   await signIn(watcher, { id: 'w', watchlist: ['x'] })
+  t.same(await watcher.settle(), [], 'nobody online yet (the ping waits for the sign-in to finish)')
   const x1 = await open(t, b.wsUrl())
   await signIn(x1, { id: 'x' })
   const events = (frame: { json: unknown }) => (frame.json as { events: unknown[] }).events
