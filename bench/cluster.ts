@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import os from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -20,19 +20,11 @@ import { Deliveries } from './clients.js'
 import { eventData, type ProbeReply } from './ipc.js'
 import { closeClients, openSubscribed, Rest, type Client } from './pusher.js'
 import { now, until } from './scenarios/common.js'
-import { APP } from './servers.js'
+import { APP, freePort } from './servers.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const PROBE = new URL('probe.ts', import.meta.url).href
 const CACHE = new URL('.cache/', import.meta.url)
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => { server.close(resolve) })
-  return port
-}
 
 /** One node: the standalone server in its own process, on Redis when `keyPrefix` is given. */
 class Node {

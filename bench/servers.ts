@@ -39,7 +39,8 @@ const OURS = process.env.BENCH_OURS ?? new URL('..', import.meta.url).pathname.r
 /** Every server process alive, so that a timeout or a crash of the driver can kill them. */
 export const alive = new Set<ChildProcess>()
 
-async function freePort (): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
   const { port } = server.address() as { port: number }

@@ -37,3 +37,11 @@ export async function deleteKeys (url: string, prefix: string): Promise<void> {
 export function redisAdapter (prefix: string, options: RedisAdapterOptions = {}): RedisAdapter {
   return new RedisAdapter({ url: REDIS_URL, keyPrefix: prefix, ...options })
 }
+
+/** A fresh key prefix (keys deleted when the test ends) and a plain client to look at them, closed then too. */
+export function testRedis (t: Teardown): { prefix: string, redis: Redis } {
+  const prefix = testPrefix(t)
+  const redis = new Redis(REDIS_URL)
+  t.teardown(async () => { await redis.quit() })
+  return { prefix, redis }
+}

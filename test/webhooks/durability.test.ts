@@ -5,14 +5,12 @@
  */
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
+import { REDIS_URL, testRedis } from '../helpers/redis.js'
 import { open } from '../helpers/ws-client.js'
 import { Receiver } from './receiver.js'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/node.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -54,13 +52,7 @@ async function startNode (t: { teardown (fn: () => unknown): void }, env: Record
 }
 
 t.test('a node killed mid-retry loses no webhook: another node delivers them', async (t) => {
-  const prefix = `test:webhooks:${randomUUID()}:`
-  const redis = new Redis(REDIS_URL)
-  t.teardown(async () => {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    await redis.quit()
-  })
+  const { prefix, redis } = testRedis(t)
   // The receiver's port, free again: the receiver is down until it listens there later.
   const receiver = new Receiver()
   const port = (await receiver.listen()).port

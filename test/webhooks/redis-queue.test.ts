@@ -4,27 +4,14 @@
  * of a consumer that went silent are taken over by another (XAUTOCLAIM).
  */
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { RedisWebhookQueue } from '../../src/webhooks/redis-queue.js'
 import type { Delivery, QueuedDelivery } from '../../src/webhooks/types.js'
+import { REDIS_URL, testRedis } from '../helpers/redis.js'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const silent = { warn () {}, error () {}, info () {}, debug () {}, trace () {}, fatal () {}, child () { return silent }, level: 'silent', silent () {} }
 
 interface Teardown { teardown (fn: () => unknown): void }
-
-/** A unique key prefix, and a plain client to look at the keys; both cleaned up when the test ends. */
-function space (t: Teardown): { prefix: string, redis: Redis } {
-  const prefix = `test:webhooks:${randomUUID()}:`
-  const redis = new Redis(REDIS_URL)
-  t.teardown(async () => {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    await redis.quit()
-  })
-  return { prefix, redis }
-}
 
 function queue (t: Teardown, prefix: string, options: { limit?: number, claimIdleMs?: number, consumer?: string } = {}): RedisWebhookQueue {
   const q = new RedisWebhookQueue({
@@ -57,7 +44,7 @@ async function taken (q: RedisWebhookQueue, capacity = 100): Promise<{ next (): 
 }
 
 t.test('push, hand out, ack: the stream is left empty', async (t) => {
-  const { prefix, redis } = space(t)
+  const { prefix, redis } = testRedis(t)
   const q = queue(t, prefix)
   const out = await taken(q)
   t.equal(await q.push(delivery('a', 1)), 'queued')
@@ -71,7 +58,7 @@ t.test('push, hand out, ack: the stream is left empty', async (t) => {
 })
 
 t.test('bounded per app: a full stream refuses', async (t) => {
-  const { prefix } = space(t)
+  const { prefix } = testRedis(t)
   const q = queue(t, prefix, { limit: 2 })
   await taken(q, 0)
   t.same([await q.push(delivery('a', 1)), await q.push(delivery('a', 2)), await q.push(delivery('a', 3)), await q.push(delivery('b', 4))],
@@ -79,7 +66,7 @@ t.test('bounded per app: a full stream refuses', async (t) => {
 })
 
 t.test('entries of a silent consumer are taken over by another; nothing is lost', async (t) => {
-  const { prefix, redis } = space(t)
+  const { prefix, redis } = testRedis(t)
   const dead = queue(t, prefix, { claimIdleMs: 200, consumer: 'dead' })
   const out = await taken(dead)
   for (let i = 0; i < 3; i++) await dead.push(delivery('a', i))

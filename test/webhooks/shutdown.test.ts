@@ -4,16 +4,14 @@
  */
 import t from 'tap'
 import Fastify from 'fastify'
-import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { Redis } from 'ioredis'
 import broadcastt from '../../src/index.js'
 import { TEST_APP } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { joined } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
 import { nextHubEvent, QUICK, serverWithWebhooks } from './helpers.js'
-import { redisAdapter, REDIS_URL } from '../helpers/redis.js'
+import { redisAdapter, testRedis } from '../helpers/redis.js'
 
 t.test('close sends a waiting channel_vacated at once', async (t) => {
   const hook = await receiver(t)
@@ -56,13 +54,7 @@ async function redisServer (t: { teardown (fn: () => unknown): void }, prefix: s
 }
 
 t.test('Redis-backed: what is still retrying at close stays in Redis; the next node delivers it', async (t) => {
-  const prefix = `test:webhooks:${randomUUID()}:`
-  const redis = new Redis(REDIS_URL)
-  t.teardown(async () => {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    await redis.quit()
-  })
+  const { prefix, redis } = testRedis(t)
   const hook = await receiver(t)
   let down = true
   hook.answer = () => down ? 503 : 200
