@@ -134,7 +134,8 @@ t.test('a failed registration closes the adapter it started', async (t) => {
 for (const mode of ['plugin-registered', 'host-registered'] as const) {
   t.test(`every client sees 4200 on shutdown (${mode} @fastify/websocket)`, async (t) => {
     const app = Fastify({ logger: false })
-    if (mode === 'host-registered') await app.register(websocket) // default options: tracks its clients
+    // Default options but a bounded maxPayload (issue #7, defect 7): it tracks its clients.
+    if (mode === 'host-registered') await app.register(websocket, { options: { maxPayload: 12 * 1024 } })
     await app.register(broadcastt, { apps: [TEST_APP], shutdown: { drainWindowMs: 0 } })
     await app.listen({ port: 0, host: '127.0.0.1' })
     t.teardown(() => app.close())
