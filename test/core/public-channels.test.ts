@@ -169,7 +169,10 @@ t.test('a slow consumer is closed with 4100 instead of growing memory', async (t
     if (i % 20 === 0) await fast.settle()
   }
   raw.resume()
-  t.equal((await slow.closed).code, 4100, 'the slow client sees close code 4100 once it reads again')
+  // The 4100 close frame queues behind the megabytes the client did not read; a peer that does not read it
+  // within the close bound (docs/hardening.md) is cut, and then sees an abnormal close instead.
+  const { code } = (await slow.closed)
+  t.ok(code === 4100 || code === 1006, `the slow client is closed with 4100, or cut when it read too late (${code})`)
   await fast.settle()
   t.ok(fastCount >= 300, 'the fast client got every event')
   t.same(await server.app.broadcastt.channel(TEST_APP.id, 'firehose'), { occupied: true, subscriptionCount: 1 })
