@@ -6,7 +6,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { open, type TestClient } from '../helpers/ws-client.js'
-import { delivered, pusherFor, subscriber } from '../http/helpers.js'
+import { delivered, pusherFor, received, subscriber } from '../http/helpers.js'
 import { joined, presenceAuth, privateAuth, signinData } from '../channels/helpers.js'
 import { TEST_APP } from '../helpers/server.js'
 import { REDIS_URL } from '../helpers/redis.js'
@@ -30,7 +30,7 @@ t.test('three nodes: every subscriber gets each event once, in trigger order, wh
     expected.push(JSON.stringify({ i }))
   }
   for (const client of clients.filter((_, i) => i % 2 === 0)) {
-    t.same((await delivered(client)).map((f) => f.data), expected, 'once each, in order')
+    t.same((await received(client, expected.length)).map((f) => f.data), expected, 'once each, in order')
   }
   for (const client of clients.filter((_, i) => i % 2 === 1)) {
     for (const data of expected) t.equal((await client.next('n')).data, data)
@@ -47,8 +47,8 @@ t.test('the excluded socket_id is skipped on whichever node it lives; others on 
   const response = await pusherFor(a).trigger('room', 'x', { n: 1 }, { socket_id: onB.socketId })
   t.equal(response.status, 200)
   t.same((await delivered(onB)), [], 'excluded')
-  t.same((await delivered(alsoOnB)).map((f) => f.data), ['{"n":1}'])
-  t.same((await delivered(onA)).map((f) => f.data), ['{"n":1}'])
+  t.same((await received(alsoOnB, 1)).map((f) => f.data), ['{"n":1}'])
+  t.same((await received(onA, 1)).map((f) => f.data), ['{"n":1}'])
 })
 
 t.test('client events reach the other nodes, never their sender; user_id on presence channels', async (t) => {

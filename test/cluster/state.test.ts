@@ -5,7 +5,7 @@
 import t from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { connect, open, type TestClient } from '../helpers/ws-client.js'
-import { delivered, pusherFor, signed, subscriber } from '../http/helpers.js'
+import { delivered, pusherFor, received, signed, subscriber } from '../http/helpers.js'
 import { joined, presenceAuth, signinData } from '../channels/helpers.js'
 import { TEST_APP } from '../helpers/server.js'
 
@@ -45,7 +45,7 @@ t.test('cache channels: a new subscriber on any node gets the last event, never 
   if (a === undefined || b === undefined) throw new Error('no nodes')
   const early = await subscriber(t, a, ['cache-prices'])
   for (let i = 1; i <= 5; i++) await pusherFor(i % 2 === 0 ? a : b).trigger('cache-prices', 'price', { i })
-  t.same((await delivered(early)).filter((f) => f.event === 'price').map((f) => f.data), [1, 2, 3, 4, 5].map((i) => JSON.stringify({ i })))
+  t.same((await received(early, 5, 'price')).filter((f) => f.event === 'price').map((f) => f.data), [1, 2, 3, 4, 5].map((i) => JSON.stringify({ i })))
   const late = await open(t, b.wsUrl())
   await joined(late, 'cache-prices')
   t.same((await late.next('price')).json, { i: 5 }, 'the last event')

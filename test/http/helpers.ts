@@ -77,6 +77,20 @@ export async function delivered (client: TestClient): Promise<Array<{ event: str
     channel === undefined ? { event, data } : { event, channel, data })
 }
 
+/**
+ * Waits for the next `count` channel events (named `name` when given), then adds any others that arrived before a ping round trip: for
+ * events that travel through another node (Redis), where a round trip to this node proves nothing alone.
+ */
+export async function received (client: TestClient, count: number, name?: string):
+Promise<Array<{ event: string, channel?: string, data: string }>> {
+  const first: Array<{ event: string, channel?: string, data: string }> = []
+  for (let i = 0; i < count; i++) {
+    const { event, channel, data } = await client.next((f) => f.channel !== undefined && (name === undefined || f.event === name))
+    first.push(channel === undefined ? { event, data } : { event, channel, data })
+  }
+  return [...first, ...await delivered(client)]
+}
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
