@@ -75,6 +75,8 @@ class Fuzzer {
     return ws
   }
 
+  get open (): boolean { return this.ws?.readyState === WebSocket.OPEN }
+
   send (frame: FuzzFrame): void {
     const ws = this.ws
     if (ws === undefined || ws.readyState !== WebSocket.OPEN) return
@@ -151,6 +153,7 @@ t.test(`fuzz: ${FRAMES} frames and ${REQUESTS} REST requests (seed ${SEED})`, as
       for (let i = 0; i < BATCH; i++) {
         const next = source.next()
         if (next.done === true) { exhausted = true; break }
+        if (!fuzzer.open) await fuzzer.sync() // the server closed it: reconnect, so every frame is sent
         fuzzer.send(next.value)
       }
       await fuzzer.sync()
