@@ -12,7 +12,7 @@ t.test('the error table lists every REST error code with its status', async (t) 
   const rest = [
     errors.InvalidRequestError, errors.InvalidJsonError, errors.InvalidEventError, errors.UnauthorizedError,
     errors.AppDisabledError, errors.UnknownAppError, errors.RouteNotFoundError, errors.EventTooLargeError,
-    errors.BodyTooLargeError, errors.RateLimitedError, errors.ShuttingDownError
+    errors.BodyTooLargeError, errors.RateLimitedError, errors.ShuttingDownError, errors.ClusterUnavailableError
   ].map((E) => { const e = new E('a', 'b'); return `${e.statusCode ?? ''} ${e.code}` }).sort()
   const rows = [...DOC.matchAll(/^\| (\d{3}) \| `(FST_[A-Z_]+)` \|/gm)].map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`).sort()
   t.same(rows, rest)
