@@ -3,7 +3,8 @@
  * it means, and where it goes. `--help` prints this table; `load.ts` applies it. Precedence: flag, then
  * environment, then the config file, then the default.
  */
-import { LIMIT_DEFAULTS } from '../options.js'
+import type { TSchema } from '@sinclair/typebox'
+import { LIMIT_DEFAULTS, OptionsSchema } from '../options.js'
 
 /** What a setting's value is parsed as. */
 export type Kind = 'string' | 'port' | 'count' | 'boolean' | 'level' | 'format' | 'file' | 'url'
@@ -38,6 +39,19 @@ const LIMIT_SETTINGS: Setting[] = Object.entries(LIMIT_DEFAULTS).map(([name, val
   option: ['limits', name]
 }))
 
+/** The plugin option's default at `path` in the options schema, as --help prints it. */
+function schemaDefault (path: readonly string[]): string {
+  let schema: TSchema | undefined = OptionsSchema
+  for (const part of path) schema = (schema?.properties as Record<string, TSchema> | undefined)?.[part]
+  const value: unknown = schema?.default
+  if (value === undefined) throw new Error(`settings: no schema default at ${path.join('.')}`)
+  return String(value)
+}
+
+/** A setting that passes a plugin option through: its default is the options schema's. */
+const option = (setting: Omit<Setting, 'fallback'> & { option: readonly string[] }): Setting =>
+  ({ ...setting, fallback: schemaDefault(setting.option) })
+
 export const SETTINGS: readonly Setting[] = [
   { key: 'config', flag: 'config', short: 'c', env: 'BROADCASTT_CONFIG', kind: 'file', fallback: '', description: 'JSON file of plugin options ({"apps": [...], ...}); every plugin option can be set there' },
   { key: 'port', flag: 'port', short: 'p', env: 'PORT', kind: 'port', fallback: '6001', description: 'port to listen on' },
@@ -52,13 +66,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: 'level', fallback: 'info', description: `log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'logFormat', env: 'LOG_FORMAT', kind: 'format', fallback: 'json', description: 'json (pino) or pretty (readable, for a terminal; also --pretty)' },
   { key: 'trustProxy', env: 'BROADCASTT_TRUST_PROXY', kind: 'boolean', fallback: 'false', description: 'take the client address from X-Forwarded-For (behind a proxy or load balancer)' },
-  { key: 'activityTimeout', env: 'BROADCASTT_ACTIVITY_TIMEOUT', kind: 'count', fallback: '120', description: 'seconds of silence before the server pings', option: ['activityTimeout'] },
-  { key: 'pongTimeout', env: 'BROADCASTT_PONG_TIMEOUT', kind: 'count', fallback: '30', description: 'seconds to answer a ping before 4201', option: ['pongTimeout'] },
-  { key: 'maxConnections', env: 'BROADCASTT_MAX_CONNECTIONS', kind: 'count', fallback: '0', description: 'connections on this server, 0 = unlimited (over it: 4100)', option: ['maxConnections'] },
-  { key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', fallback: '0', description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] },
-  { key: 'maxBufferedBytes', env: 'BROADCASTT_MAX_BUFFERED_BYTES', kind: 'count', fallback: '4194304', description: 'unsent bytes per connection before it is closed 4100', option: ['maxBufferedBytes'] },
-  { key: 'drainWindowMs', env: 'BROADCASTT_DRAIN_WINDOW_MS', kind: 'count', fallback: '5000', description: 'on shutdown, ms over which connections get their 4200 close', option: ['shutdown', 'drainWindowMs'] },
-  { key: 'graceMs', env: 'BROADCASTT_SHUTDOWN_GRACE_MS', kind: 'count', fallback: '2000', description: 'on shutdown, ms a client has to answer its close frame', option: ['shutdown', 'graceMs'] },
+  option({ key: 'activityTimeout', env: 'BROADCASTT_ACTIVITY_TIMEOUT', kind: 'count', description: 'seconds of silence before the server pings', option: ['activityTimeout'] }),
+  option({ key: 'pongTimeout', env: 'BROADCASTT_PONG_TIMEOUT', kind: 'count', description: 'seconds to answer a ping before 4201', option: ['pongTimeout'] }),
+  option({ key: 'maxConnections', env: 'BROADCASTT_MAX_CONNECTIONS', kind: 'count', description: 'connections on this server, 0 = unlimited (over it: 4100)', option: ['maxConnections'] }),
+  option({ key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] }),
+  option({ key: 'maxBufferedBytes', env: 'BROADCASTT_MAX_BUFFERED_BYTES', kind: 'count', description: 'unsent bytes per connection before it is closed 4100', option: ['maxBufferedBytes'] }),
+  option({ key: 'drainWindowMs', env: 'BROADCASTT_DRAIN_WINDOW_MS', kind: 'count', description: 'on shutdown, ms over which connections get their 4200 close', option: ['shutdown', 'drainWindowMs'] }),
+  option({ key: 'graceMs', env: 'BROADCASTT_SHUTDOWN_GRACE_MS', kind: 'count', description: 'on shutdown, ms a client has to answer its close frame', option: ['shutdown', 'graceMs'] }),
   ...LIMIT_SETTINGS
 ]
 
