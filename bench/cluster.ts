@@ -9,7 +9,7 @@
  * deliveries; Redis's own CPU is not included, it is a shared instance), and latency from the driver's
  * request to receipt (p50, p99), with the cluster's ratios to the single node.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -42,7 +42,7 @@ class Node {
       apps: [{ ...APP, limits: { clientEventsPerSecond: 0 } }],
       ...(keyPrefix === undefined ? {} : { adapter: { type: 'redis', url: REDIS_URL, keyPrefix } })
     }))
-    const child = fork(new URL('../src/cli/main.ts', import.meta.url).pathname, [], {
+    const child = fork(new URL('../dist/cli/main.js', import.meta.url).pathname, [], {
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
       execArgv: ['--import', 'tsx', '--import', PROBE, '--expose-gc'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc']
@@ -138,6 +138,7 @@ async function main (): Promise<void> {
   const subscribers = Number(values.subscribers ?? 2000)
   const events = Number(values.events ?? 1000)
   const runs = Number(values.runs ?? 1)
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' }) // the nodes run dist/, as `npm start` does
   const window = Number(values.window ?? 4)
   const results: Record<'single' | 'cluster', Figures[]> = { single: [], cluster: [] }
   for (let run = 0; run < runs; run++) {

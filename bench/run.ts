@@ -128,6 +128,10 @@ async function once (kind: Kind, scenario: Scenario, options: BenchOptions, prof
 
 async function main (): Promise<number> {
   const { scenarios, kinds, runs: defaultRuns, runsGiven, options, cpuProf, updateBaseline, timeout } = parse()
+  if (process.env.BENCH_OURS === undefined) {
+    // Our server runs from dist/, as `npm start` runs it: build it from the current source first.
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
+  }
   ensureFileLimit(neededFiles(options))
   const timer = setTimeout(() => {
     console.error(`bench: overall timeout of ${timeout} s hit; killing the servers`)

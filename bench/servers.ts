@@ -1,6 +1,6 @@
 /**
  * The three servers under test, each in its own process with `bench/probe.ts` preloaded: this project's
- * standalone server (`src/cli/main.ts`, LOG_LEVEL=warn), the raw `ws` loop (`bench/server-raw.ts`) and soketi.
+ * standalone server (`dist/cli/main.js`, as `npm start` runs it, LOG_LEVEL=warn), the raw `ws` loop (`bench/server-raw.ts`) and soketi.
  * Same app credentials, loopback only, free ports. `cpu()` and `memory()` read the server process itself.
  */
 import { fork, type ChildProcess } from 'node:child_process'
@@ -12,7 +12,8 @@ import { soketiConfig, soketiEntry } from './soketi.js'
 
 /**
  * `base` is this project from another checkout (BENCH_BASE=/path/to/checkout, e.g. an older commit
- * extracted with `git archive`), for before/after comparisons of an optimization in one run.
+ * extracted with `git archive`, built with `npm run build`), for before/after comparisons of an
+ * optimization in one run.
  */
 export type Kind = 'ours' | 'ws' | 'soketi' | 'base' | 'nometrics' | 'nodefaults'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
@@ -86,7 +87,8 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
       ...(kind === 'nodefaults' ? { metrics: { defaultMetrics: false } } : {})
     })
     return {
-      script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/src/cli/main.ts`,
+      // The compiled server, as `npm start` runs it (the driver builds this checkout first).
+      script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/dist/cli/main.js`,
       args: [],
       env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config, BROADCASTT_METRICS: kind === 'nometrics' ? 'false' : 'true' },
       execArgv
