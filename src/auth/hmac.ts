@@ -2,7 +2,11 @@
  * Hashing primitives shared by channel, user and REST request signatures.
  * Pure functions over `node:crypto`; no framework imports.
  */
+import * as crypto from 'node:crypto'
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+
+/** `crypto.hash()`, the one-shot digest of Node 20.12 and later (no Hash object per call). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash
 
 /** Hex HMAC-SHA256 of the UTF-8 `message`, keyed with the UTF-8 `secret`. */
 export function hmacSha256Hex (secret: string, message: string): string {
@@ -11,7 +15,8 @@ export function hmacSha256Hex (secret: string, message: string): string {
 
 /** Hex MD5 of a raw body (a string is hashed as its UTF-8 bytes), as in `body_md5`. */
 export function md5Hex (body: Buffer | string): string {
-  return createHash('md5').update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('hex')
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+  return oneShot === undefined ? createHash('md5').update(bytes).digest('hex') : oneShot('md5', bytes, 'hex')
 }
 
 /**

@@ -4,7 +4,8 @@
  * are redacted wherever they appear. Requests are logged as one line at debug (probes and REST calls at
  * production rates would otherwise cost more than the work); connections open and close at info.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { ChildLoggerOptions } from 'fastify/types/logger.js'
 
 /** Fields censored in every log line, wherever a caller puts them. */
 export const REDACTED_PATHS = [
@@ -38,13 +39,59 @@ export function loggerOptions (level: string, format: 'json' | 'pretty'): Record
   }
 }
 
-/** The one line per request (with `disableRequestLogging`), at debug. */
-export async function logRequest (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.log.level !== 'debug' && request.log.level !== 'trace') return
+/** The one line per request (Fastify's own are disabled), at debug; installed only at that level. */
+export function logRequest (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   request.log.debug({
     method: request.method,
     url: withoutQuery(request.raw.url),
     statusCode: reply.statusCode,
     ms: Math.round(reply.elapsedTime * 10) / 10
   }, 'request')
+  done()
+}
+
+type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+type Bindings = Record<string, unknown>
+type Log = (...args: unknown[]) => void
+
+/**
+ * A request's logger that becomes a real pino child only when it first logs at an enabled level. Fastify
+ * makes a child logger per request to bind `reqId`; with redaction configured, pino serializes the
+ * bindings through the redactor each time, which costs more than a signed trigger's own work. Most
+ * requests log nothing at the standalone server's levels, so they never pay for it.
+ */
+class LazyRequestLogger {
+  #child: FastifyBaseLogger | undefined
+
+  constructor (private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings) {}
+
+  #real (): FastifyBaseLogger {
+    this.#child ??= this.parent.child(this.bindings)
+    return this.#child
+  }
+
+  #log (level: LevelName, args: unknown[]): void {
+    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+    if (this.#child === undefined && parent.isLevelEnabled?.(level) === false) return
+    ;(this.#real()[level] as Log)(...args)
+  }
+
+  get level (): string { return this.#child?.level ?? this.parent.level }
+  set level (level: string) { this.#real().level = level }
+  fatal (...args: unknown[]): void { this.#log('fatal', args) }
+  error (...args: unknown[]): void { this.#log('error', args) }
+  warn (...args: unknown[]): void { this.#log('warn', args) }
+  info (...args: unknown[]): void { this.#log('info', args) }
+  debug (...args: unknown[]): void { this.#log('debug', args) }
+  trace (...args: unknown[]): void { this.#log('trace', args) }
+  silent (): void {}
+  child (bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#real().child(bindings, options)
+  }
+}
+
+/** Fastify's `childLoggerFactory` for the standalone server: lazy children (a route's own level or serializers: eager). */
+export function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+  if (Object.keys(options).length > 0) return logger.child(bindings, options)
+  return new LazyRequestLogger(logger, bindings) as unknown as FastifyBaseLogger
 }

@@ -4,10 +4,10 @@
  * drain. `GET /metrics` is served on the main port, or on `metricsPort` (same host) by a second, bare
  * Fastify instance that is closed with the main one.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import broadcastt from '../index.js'
 import type { ServerConfig } from '../config/load.js'
-import { loggerOptions, logRequest } from './logger.js'
+import { lazyChildLogger, loggerOptions, logRequest } from './logger.js'
 
 export interface Standalone {
   app: FastifyInstance
@@ -52,12 +52,15 @@ async function metricsServer (app: FastifyInstance, config: ServerConfig, port: 
 export async function startStandalone (config: ServerConfig): Promise<Standalone> {
   const app = Fastify({
     logger: loggerOptions(config.logLevel, config.logFormat),
-    disableRequestLogging: true,
+    childLoggerFactory: lazyChildLogger,
+    // Fastify's two lines per request are off; `logRequest` writes one at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH }
   })
-  app.addHook('onResponse', logRequest)
+  // The one line per request is at debug: below that level the hook is not installed at all.
+  if (config.logLevel === 'debug' || config.logLevel === 'trace') app.addHook('onResponse', logRequest)
   const separate = config.metricsPort !== undefined && config.options.metrics.enabled
   await app.register(broadcastt, { ...config.options, metrics: { ...config.options.metrics, endpoint: !separate } })
   const url = await app.listen({ port: config.port, host: config.host })

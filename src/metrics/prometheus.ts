@@ -28,7 +28,7 @@ export interface Metrics {
   /** The exposition text (`registry.contentType`). */
   render (): Promise<string>
   /** onResponse hook of the REST scope: requests by route and status. */
-  onResponse (request: FastifyRequest, reply: FastifyReply): Promise<void>
+  onResponse (request: FastifyRequest, reply: FastifyReply, done: () => void): void
   /** Stops listening to the hub and drops every metric. */
   close (): void
 }
@@ -172,11 +172,18 @@ export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOpti
   stateFamilies(registry, hub, ids, app)
   const onClientEvent: Listener<'client_event'> = ({ appId }) => { traffic.of(appId).clientEventsIn++ }
   hub.events.on('client_event', onClientEvent)
-  const requests = new Counter({
+  // Counted in a map keyed by one string and handed to prom-client at scrape time: prom-client would
+  // otherwise hash and validate the label object on every request.
+  const requestCounts = new Map<string, { labels: Record<string, string>, count: number }>()
+  new Counter({ // eslint-disable-line no-new -- registered in `registry`, read through it
     name: 'broadcastt_http_requests_total',
     help: 'REST requests, by route, method and status',
     labelNames: ['app', 'route', 'method', 'status'],
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const { labels, count } of requestCounts.values()) this.inc(labels, count)
+    }
   })
   const refusals = new Counter({
     name: 'broadcastt_rest_rate_refusals_total',
@@ -187,12 +194,16 @@ export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOpti
   return {
     registry,
     render: async () => await registry.metrics(),
-    async onResponse (request, reply) {
-      const appId = request.broadcasttApp?.id
+    onResponse (request, reply, done) {
       const status = reply.statusCode
-      const labels = { app: app(appId), route: request.routeOptions.url ?? 'unknown', method: request.method, status: String(status) }
-      requests.inc(labels)
-      if (status === 429) refusals.inc({ app: labels.app, reason: request.method === 'GET' ? 'read_rate' : 'backend_event_rate' })
+      const appLabel = app(request.broadcasttApp?.id)
+      const route = request.routeOptions.url ?? 'unknown'
+      const key = `${appLabel}\n${route}\n${request.method}\n${status}`
+      const entry = requestCounts.get(key)
+      if (entry !== undefined) entry.count++
+      else requestCounts.set(key, { labels: { app: appLabel, route, method: request.method, status: String(status) }, count: 1 })
+      if (status === 429) refusals.inc({ app: appLabel, reason: request.method === 'GET' ? 'read_rate' : 'backend_event_rate' })
+      done()
     },
     close () {
       unlisten()

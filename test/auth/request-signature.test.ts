@@ -3,10 +3,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import querystring from 'node:querystring'
 import t, { type Test } from 'tap'
+import fc from 'fast-check'
 import Pusher from 'pusher'
 import { hmacSha256Hex, md5Hex } from '../../src/auth/hmac.js'
 import {
-  REQUEST_AUTH_CODES, signatureBaseString, signRequest, verifyRequest, type QueryParams
+  parseQueryString, REQUEST_AUTH_CODES, signatureBaseString, signRequest, verifyRequest, type QueryParams
 } from '../../src/auth/request-signature.js'
 
 const app = { key: '278d425bdf160c739803', secret: '7ad3773142a6692b25b8' }
@@ -255,4 +256,25 @@ t.test('createSignedQueryString of the pusher SDK (values with spaces, commas an
     { ok: true }, 'the same values as a repeated key sign the same')
   t.match(verify({ ...req, query: { ...query, filter_by_prefix: 'presence a;b' } }, now),
     { ok: false, code: 'invalid_signature' })
+})
+
+t.test('parseQueryString decodes exactly as URLSearchParams does', async (t) => {
+  const reference = (text: string): Record<string, string | string[]> => {
+    const out = Object.create(null) as Record<string, string | string[]>
+    for (const [key, value] of new URLSearchParams(text)) {
+      const seen = out[key]
+      out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
+    }
+    return out
+  }
+  const same = (text: string): boolean =>
+    JSON.stringify(Object.entries(parseQueryString(text))) === JSON.stringify(Object.entries(reference(text)))
+  for (const text of ['', '&', '&&a=1&&', 'a', 'a=', '=1', '=', 'a=1=2', 'a=1&a=2&a=3', 'a=%20b', 'a=b+c', 'a%=1',
+    '%E2%9C%93=%FF', '__proto__=1&constructor=2&toString=3', 'k[]=1&k[]=2', 'a=1&A=2']) {
+    t.ok(same(text), JSON.stringify(text))
+  }
+  t.equal(Object.getPrototypeOf(parseQueryString('a=1')), null, 'an object without a prototype')
+  const piece = fc.oneof(fc.constantFrom('&', '=', '%', '+', '?', '%2', '%20', '%zz', 'a', 'B', '[]', '__proto__', 'é', ' '),
+    fc.string(), fc.string({ unit: 'binary' }))
+  fc.assert(fc.property(fc.array(piece, { maxLength: 12 }).map((parts) => parts.join('')), same), { seed: 20261130, numRuns: 5000 })
 })

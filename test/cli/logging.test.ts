@@ -40,9 +40,9 @@ t.test('debug logs: one line per request without its query, connections with app
   const lines = jsonLines(stdout)
   const requests = lines.filter((l) => l.msg === 'request')
   t.match(requests, [
-    { level: 20, method: 'POST', url: path, statusCode: 200 },
-    { level: 20, method: 'GET', url: path, statusCode: 404 }
-  ], 'one debug line per request, without the query')
+    { level: 20, method: 'POST', url: path, statusCode: 200, reqId: /^req-/ },
+    { level: 20, method: 'GET', url: path, statusCode: 404, reqId: /^req-/ }
+  ], 'one debug line per request, without the query, bound to its request id')
   t.equal(lines.filter((l) => /incoming request|request completed/.test(String(l.msg))).length, 0, 'no Fastify request lines')
   t.match(lines.find((l) => l.msg === 'connection opened'), { level: 30, appId: APP.id, socketId: client.socketId })
   t.match(lines.find((l) => l.msg === 'connection closed'), { level: 30, appId: APP.id, socketId: client.socketId, code: 4321 })

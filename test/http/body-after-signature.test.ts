@@ -5,7 +5,8 @@
  */
 import { request } from 'node:http'
 import t from 'tap'
-import { signRequest } from '../../src/auth/request-signature.js'
+import { hmacSha256Hex, md5Hex } from '../../src/auth/hmac.js'
+import { signatureBaseString, signRequest } from '../../src/auth/request-signature.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import { unescapedQuery } from './helpers.js'
 
@@ -75,3 +76,44 @@ t.test('a correctly signed request still has its body checked against body_md5',
   t.match(await tampered.json(), { message: /body_md5 [0-9a-f]{32} does not match/ })
   t.equal((await send(body)).status, 200)
 })
+
+t.test('requests without a body: body_md5 is still checked, and a POST reads as {}', async (t) => {
+  const server = await startServer(t)
+  const status = (method: string, url: string, headers: Record<string, string>): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, method, path: url, headers }, (res) => {
+        res.resume()
+        res.on('end', () => { resolve(res.statusCode ?? 0) })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  const terminate = `/apps/${TEST_APP.id}/users/u1/terminate_connections`
+  const empty = md5Hex('')
+  // No content type and no length (Fastify calls no body parser), a JSON type, and an explicit length of 0.
+  for (const headers of [{}, { 'content-type': 'application/json' }, { 'content-type': 'application/json', 'content-length': '0' }]) {
+    const shown = JSON.stringify(headers)
+    t.equal(await status('POST', `${terminate}?${unescapedQuery(signRequest(TEST_APP, 'POST', terminate))}`, headers), 200,
+      `a POST without a body is {} (${shown})`)
+    t.equal(await status('POST', `${terminate}?${signedWithMd5('POST', terminate, empty)}`, headers), 200,
+      `body_md5 of the empty body accepted (${shown})`)
+    t.equal(await status('POST', `${terminate}?${signedWithMd5('POST', terminate, md5Hex('x'))}`, headers), 401,
+      `a wrong body_md5 without a body is refused (${shown})`)
+  }
+  const channels = `/apps/${TEST_APP.id}/channels`
+  for (const headers of [{}, { 'content-type': 'application/json' }]) {
+    const shown = JSON.stringify(headers)
+    t.equal(await status('GET', `${channels}?${signedWithMd5('GET', channels, empty)}`, headers), 200, `GET (${shown})`)
+    t.equal(await status('GET', `${channels}?${signedWithMd5('GET', channels, md5Hex('x'))}`, headers), 401,
+      `a GET with a wrong body_md5 is refused (${shown})`)
+  }
+})
+
+/** A signed query carrying `body_md5` (which `signRequest` computes itself from a body, so it is added here). */
+function signedWithMd5 (method: string, path: string, bodyMd5: string): string {
+  const query: Record<string, string> = {
+    auth_key: TEST_APP.key, auth_timestamp: String(Math.floor(Date.now() / 1000)), auth_version: '1.0', body_md5: bodyMd5
+  }
+  query.auth_signature = hmacSha256Hex(TEST_APP.secret, signatureBaseString(method, path, query))
+  return unescapedQuery(query)
+}

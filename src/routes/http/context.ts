@@ -28,5 +28,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The app of a `/apps/:app_id/...` request, set by the signature hook once the request is verified. */
     broadcasttApp?: App
+    /** What the signature hook keeps for the body check: the signed `body_md5` (absent when not sent). */
+    broadcasttSigned?: { readonly bodyMd5: string | readonly string[] | undefined }
   }
 }

@@ -5,19 +5,25 @@
  * token again within a second). Checked after the signature, so unsigned requests cannot drain an app's
  * budget. Counted per node.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimitedError } from '../../errors.js'
 import type { RestContext } from './context.js'
 import { BackendRate } from './rate.js'
 
+/** Adds the read-rate check to the GET routes registered after it in `scope` (POST routes never pay for it). */
 export function readRateHook (scope: FastifyInstance, ctx: RestContext): void {
   const reads = new BackendRate()
-  scope.addHook('preHandler', async (request, reply) => {
+  const check = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const app = request.broadcasttApp
-    if (request.method !== 'GET' || app === undefined) return
+    if (app === undefined) return
     const perSecond = app.limits.readRequestsPerSecond
     if (reads.take(app.id, perSecond, 1, ctx.now())) return
     void reply.header('retry-after', '1')
     throw new RateLimitedError(`App ${app.id} is over its rate of ${perSecond} read requests per second`)
+  }
+  scope.addHook('onRoute', (route) => {
+    if (route.method !== 'GET') return
+    const own = route.preHandler
+    route.preHandler = own === undefined ? [check] : Array.isArray(own) ? [...own, check] : [own, check]
   })
 }

@@ -8,7 +8,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { App } from '../../apps/app-store.js'
-import { verifyRequestBody, verifyRequestQuery, type QueryParams } from '../../auth/request-signature.js'
+import {
+  parseQueryString, verifyRequestBody, verifyRequestQuery, type QueryParams
+} from '../../auth/request-signature.js'
 import {
   AppDisabledError, InvalidJsonError, ShuttingDownError, UnauthorizedError, UnknownAppError
 } from '../../errors.js'
@@ -25,15 +27,9 @@ export function appOf (request: { broadcasttApp?: App }): App {
 /** The decoded query of a raw URL, a repeated key as an array; independent of the host's query parser. */
 export function rawQuery (url: string): { path: string, query: QueryParams } {
   const mark = url.indexOf('?')
-  const path = mark === -1 ? url : url.slice(0, mark)
-  const query = dict<string | string[]>()
-  if (mark !== -1) {
-    for (const [key, value] of new URLSearchParams(url.slice(mark + 1))) {
-      const seen = query[key]
-      query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
-    }
-  }
-  return { path, query }
+  return mark === -1
+    ? { path: url, query: dict() }
+    : { path: url.slice(0, mark), query: parseQueryString(url.slice(mark + 1)) }
 }
 
 /** A POST without a body reads as `{}` (routes whose fields are all optional then need none). */
@@ -46,10 +42,32 @@ function parseBody (raw: Buffer | undefined, method: string): unknown {
   }
 }
 
-/** Keeps request bodies as raw bytes, of any content type, up to `bodyLimit`. */
+/**
+ * Reads request bodies as raw bytes, of any content type, up to `bodyLimit`; a verified request's body is
+ * then checked against its signed `body_md5` (401) and parsed as JSON (400), in the parser itself, so the
+ * bytes are handled once and no further hook runs per request.
+ */
 export function rawBodyParsers (scope: FastifyInstance, bodyLimit: number): void {
   scope.removeAllContentTypeParsers()
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => { done(null, body) })
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    const signed = request.broadcasttSigned
+    if (signed === undefined) {
+      done(null, body) // 404: no route, nothing verified, nothing to parse
+      return
+    }
+    try {
+      done(null, checkedBody(signed.bodyMd5, body as Buffer, request.method))
+    } catch (error) {
+      done(error as Error, undefined)
+    }
+  })
+}
+
+/** The body against the signed `body_md5`, then parsed. */
+function checkedBody (bodyMd5: QueryParams[string], raw: Buffer | undefined, method: string): unknown {
+  const verdict = verifyRequestBody(bodyMd5, raw)
+  if (!verdict.ok) throw new UnauthorizedError(verdict.message)
+  return parseBody(raw, method)
 }
 
 /** The request's app, or the refusal: 503 while draining, 404 unknown app, 403 disabled app. */
@@ -62,19 +80,27 @@ function appOfRequest (request: FastifyRequest, ctx: RestContext): App {
   return app
 }
 
+/** Methods whose body Fastify never reads. */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE'])
+
+/** Whether Fastify will call the scope's body parser: a method with a body, announced or typed. */
+const parserRuns = (request: FastifyRequest, announced: boolean): boolean =>
+  !BODYLESS.has(request.method) && (announced || request.headers['content-type'] !== undefined)
+
 /** Whether the request announces a body (which a refusal then leaves unread). */
 const hasBody = (request: FastifyRequest): boolean =>
   request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
 
 /**
- * Adds the gate to a scope holding only `/apps/:app_id/...` routes, in two hooks. Before the body is read
- * (`preParsing`): the app, the auth parameters, the timestamp and the signature, which covers `body_md5`.
- * A refused request's body is never read or hashed, and its connection is closed rather than drained.
- * After the body is read (`preValidation`): its MD5 against the signed `body_md5`, then the JSON.
+ * Adds the gate to a scope holding only `/apps/:app_id/...` routes. Before the body is read (`preParsing`):
+ * the app, the auth parameters, the timestamp and the signature, which covers `body_md5`. A refused
+ * request's body is never read or hashed, and its connection is closed rather than drained. The body is
+ * checked by the scope's parser (`rawBodyParsers`) as it is read; a request announcing none is checked here.
  */
 export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): void {
   scope.addHook('preParsing', async (request: FastifyRequest, reply, payload) => {
     if (request.is404) return payload
+    const announced = hasBody(request)
     try {
       const app = appOfRequest(request, ctx)
       const { path, query } = rawQuery(request.raw.url ?? request.url)
@@ -88,17 +114,12 @@ export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): 
       })
       if (!verdict.ok) throw new UnauthorizedError(verdict.message)
       request.broadcasttApp = app
+      request.broadcasttSigned = { bodyMd5: query.body_md5 }
+      if (!parserRuns(request, announced)) request.body = checkedBody(query.body_md5, undefined, request.method)
       return payload
     } catch (error) {
-      if (hasBody(request)) void reply.header('connection', 'close')
+      if (announced) void reply.header('connection', 'close')
       throw error
     }
-  })
-  scope.addHook('preValidation', async (request: FastifyRequest) => {
-    if (request.is404 || request.broadcasttApp === undefined) return
-    const raw = Buffer.isBuffer(request.body) ? request.body : undefined
-    const verdict = verifyRequestBody(rawQuery(request.raw.url ?? request.url).query.body_md5, raw)
-    if (!verdict.ok) throw new UnauthorizedError(verdict.message)
-    request.body = parseBody(raw, request.method)
   })
 }
