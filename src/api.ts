@@ -70,6 +70,13 @@ export interface BroadcasttApi extends AuthorizationHelpers {
   metrics (): Promise<{ contentType: string, body: string }>
   /** What `GET /ready` answers: 'ready', or why not ('starting', 'draining', 'adapter_unavailable'). */
   readiness (): Readiness
+  /**
+   * A sync point for tests. Resolves once the work this node had started before the call is done (handling
+   * the frames it had read, presence leaves and unsubscriptions after a close) and this node has received,
+   * and handed to its sockets, every message whose publication had completed on any node before the call
+   * (the adapter's `barrier`). Across a cluster: call it on every node, wait for all, then once more.
+   */
+  settle (): Promise<void>
 }
 
 /** What the API reads from the plugin's operational side. */
@@ -130,7 +137,11 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
       if (ops.metrics === undefined) throw new MetricsDisabledError()
       return { contentType: ops.metrics.registry.contentType, body: await ops.metrics.render() }
     },
-    readiness: () => ops.readiness()
+    readiness: () => ops.readiness(),
+    async settle () {
+      await hub.settle()
+      await hub.adapter.barrier?.()
+    }
   }
   return api
 }

@@ -188,6 +188,13 @@ export interface Adapter {
   /** Forgets a connection counted by `addConnection`. */
   removeConnection (appId: string): Promise<void>
 
+  /**
+   * Resolves once this node has received (through `LocalNode.receive`) every message whose `publish` had
+   * resolved, on any node, before the call. A sync point for tests (`fastify.broadcastt.settle()`); the hub
+   * never calls it. Optional: an adapter without it is taken to deliver within `publish`.
+   */
+  barrier? (): Promise<void>
+
   close (): Promise<void>
 }
 

@@ -256,6 +256,9 @@ export class MemoryAdapter implements Adapter {
     else this.#broker.connections.set(appId, total)
   }
 
+  /** Nothing to wait for: `publish` hands the message to every node's `receive` before it resolves. */
+  async barrier (): Promise<void> {}
+
   async close (): Promise<void> {
     for (const key of this.#channels) {
       const [appId = '', channel = ''] = key.split('\n')

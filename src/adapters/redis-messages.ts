@@ -42,16 +42,25 @@ const WatchlistSchema = Type.Object({
   ...Envelope, type: Type.Literal('watchlist'), userId: Type.String({ minLength: 1 }), online: Type.Boolean()
 })
 
-const WireMessage = Type.Union([EventSchema, MemberSchema, TerminateSchema, WatchlistSchema])
+/** A node's barrier (`RedisAdapter.barrier`): only its sender acts on it, no hub ever sees it. */
+const BarrierSchema = Type.Object({ v: Type.Literal(MESSAGE_VERSION), node: Id, type: Type.Literal('barrier'), id: Id })
+
+/** See `BarrierSchema`. */
+export interface BarrierMessage {
+  readonly type: 'barrier'
+  readonly id: string
+}
+
+const WireMessage = Type.Union([EventSchema, MemberSchema, TerminateSchema, WatchlistSchema, BarrierSchema])
 type Wire = Static<typeof WireMessage>
 const checkWire = TypeCompiler.Compile(WireMessage)
 
 /** A received message, or why it was dropped. */
 export type Decoded =
-  | { readonly ok: true, readonly node: string, readonly message: ClusterMessage }
+  | { readonly ok: true, readonly node: string, readonly message: ClusterMessage | BarrierMessage }
   | { readonly ok: false, readonly reason: string }
 
-export function encodeMessage (node: string, message: ClusterMessage): string {
+export function encodeMessage (node: string, message: ClusterMessage | BarrierMessage): string {
   return JSON.stringify({ v: MESSAGE_VERSION, node, ...message })
 }
 
@@ -70,5 +79,5 @@ export function decodeMessage (text: string): Decoded {
     return { ok: false, reason: first === undefined ? 'invalid' : `${first.path || '/'}: ${first.message}` }
   }
   const { v: _v, node, ...message } = value satisfies Wire
-  return { ok: true, node, message: message as ClusterMessage }
+  return { ok: true, node, message: message as ClusterMessage | BarrierMessage }
 }

@@ -64,6 +64,8 @@ export class RedisAdapter implements Adapter {
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
   readonly #dirtyCounts = new Set<string>()
+  /** This node's barriers waiting for their echo, by id (see `barrier`). */
+  readonly #barriers = new Map<string, () => void>()
   #node: LocalNode | undefined
   #synced = false
   #resync = false
@@ -92,7 +94,10 @@ export class RedisAdapter implements Adapter {
       this.#synced = false
       this.#changed()
     })
-    this.#sub.on('close', () => { this.#changed() })
+    this.#sub.on('close', () => {
+      this.#changed()
+      this.#endBarriers()
+    })
     this.#sub.on('ready', () => { this.#resubscribe() })
     this.#sub.on('message', (_topic: string, text: string) => { this.#onMessage(text) })
   }
@@ -207,6 +212,10 @@ export class RedisAdapter implements Adapter {
       return
     }
     const { node, message } = decoded
+    if (message.type === 'barrier') {
+      if (node === this.nodeId) this.#barriers.get(message.id)?.()
+      return
+    }
     if (node === this.nodeId && channelOf(message) === undefined) return // own echo: handled at once
     this.#node?.receive(message)
   }
@@ -377,6 +386,38 @@ export class RedisAdapter implements Adapter {
   async removeConnection (appId: string): Promise<void> {
     if (!this.#owned.removeConnection(appId) || this.#unsynced()) return
     await SCRIPTS.removeConnection.run(this.#cmd, this.#args(appId))
+  }
+
+  /**
+   * Resolves once this node has received every message whose publication had completed, on any node, before
+   * the call: it publishes a barrier on the topic every node listens to, through the command connection, and
+   * waits for its own echo on the pub/sub connection. Redis executes commands one at a time and pushes a
+   * subscriber its messages in execution order, so the echo comes after every message executed before it.
+   * This node's pending count writes go out first on the same connection, so they are done by then too.
+   * Resolves at once while this node is not connected and subscribed, and when the pub/sub connection drops
+   * meanwhile: a message not received by then never will be. For tests (`fastify.broadcastt.settle()`); the hub never calls it.
+   */
+  async barrier (): Promise<void> {
+    if (this.#closed || !this.#subscribed || this.#cmd.status !== 'ready') return
+    if (this.#dirtyCounts.size > 0) this.#flushCounts()
+    const id = randomUUID()
+    const echoed = new Promise<void>((resolve) => {
+      this.#barriers.set(id, () => {
+        this.#barriers.delete(id)
+        resolve()
+      })
+    })
+    try {
+      await this.#cmd.publish(this.#all, encodeMessage(this.nodeId, { type: 'barrier', id }))
+    } catch (error) {
+      this.#barriers.delete(id)
+      throw error
+    }
+    await echoed
+  }
+
+  #endBarriers (): void {
+    for (const resolve of [...this.#barriers.values()]) resolve()
   }
 
   /** Removes this node's records from Redis (announcing what that decided) and closes both connections. */

@@ -75,12 +75,31 @@ export function adapterSuite (t: Test, createCluster: ClusterFactory): void {
     await a.adapter.publish({ type: 'terminate', appId: 'a', userId: 'u' })
     for (const { node } of [a, b]) t.match((await node.receivedCount(4))[3], { type: 'terminate' })
     t.same((await c.node.receivedCount(1)).map((m) => m.type), ['terminate'], 'terminate reaches every node')
+    await c.adapter.barrier?.()
     t.equal(c.node.received.length, 1, 'a node not subscribed to the channel gets none of its events')
     await b.adapter.unsubscribe('a', 'ch')
     await a.adapter.publish(event('ch', 'e4'))
     await a.adapter.publish({ type: 'watchlist', appId: 'a', userId: 'u', online: true })
     t.same((await b.node.receivedCount(5))[4], { type: 'watchlist', appId: 'a', userId: 'u', online: true },
       'after unsubscribing, a node gets no more of the channel')
+  })
+
+  t.test('barrier: once it resolves, the node has received everything published before the call', async (t) => {
+    const { nodes: [a, b] } = await nodes(t, 2)
+    if (a === undefined || b === undefined) throw new Error('no nodes')
+    t.type(b.adapter.barrier, 'function')
+    await b.adapter.subscribe('a', 'ch')
+    for (let i = 0; i < 20; i++) {
+      await (i % 2 === 0 ? a : b).adapter.publish(event('ch', `e${i}`))
+      await b.adapter.barrier?.()
+      t.equal(b.node.received.length, i + 1, `event ${i} is there without waiting for it`)
+    }
+    await b.adapter.publish({ type: 'watchlist', appId: 'a', userId: 'u', online: true })
+    await a.adapter.barrier?.()
+    t.same(a.node.received.map((m) => m.type), ['watchlist'], 'and nothing of a channel the node does not serve')
+    await b.adapter.close()
+    await b.adapter.barrier?.()
+    t.pass('a closed adapter\'s barrier resolves')
   })
 
   t.test('occupied and vacated are decided once for the cluster', async (t) => {

@@ -13,6 +13,8 @@ t.test('decode: version, schema and JSON are checked', async (t) => {
   t.match(decodeMessage('{"v":1,"node":"n","type":"event","appId":"a"}'), { ok: false })
   t.match(decodeMessage('{"v":1,"node":"n","type":"nope","appId":"a"}'), { ok: false })
   t.match(decodeMessage('not json'), { ok: false, reason: 'not JSON' })
+  t.match(decodeMessage(encodeMessage('n1', { type: 'barrier', id: 'b1' })), { ok: true, node: 'n1', message: { type: 'barrier', id: 'b1' } })
+  t.match(decodeMessage('{"v":1,"node":"n","type":"barrier"}'), { ok: false }, 'a barrier has an id')
 })
 
 t.test('a node drops and logs what it cannot read, and keeps going', async (t) => {
@@ -26,7 +28,9 @@ t.test('a node drops and logs what it cannot read, and keeps going', async (t) =
   t.teardown(() => { raw.disconnect() })
   await raw.publish(`${prefix}all`, 'garbage')
   await raw.publish(`${prefix}all`, JSON.stringify({ v: 9, node: 'x', type: 'terminate', appId: 'a', userId: 'u' }))
+  await raw.publish(`${prefix}all`, encodeMessage('other-node', { type: 'barrier', id: 'b1' }))
   await raw.publish(`${prefix}all`, encodeMessage('other-node', { type: 'watchlist', appId: 'a', userId: 'u', online: true }))
-  t.same(await node.receivedCount(1), [{ type: 'watchlist', appId: 'a', userId: 'u', online: true }], 'only the valid one')
+  t.same(await node.receivedCount(1), [{ type: 'watchlist', appId: 'a', userId: 'u', online: true }],
+    'only the valid one (another node\'s barrier is not for this one)')
   t.equal(warnings.filter((w) => /malformed/.test(w)).length, 2, 'each dropped message is logged')
 })

@@ -1,9 +1,33 @@
 /** The adapter conformance suite against real Redis: nodes of one cluster share a key prefix. */
 import t from 'tap'
-import { redisAdapter, testPrefix } from '../helpers/redis.js'
-import { adapterSuite } from './adapter-suite.js'
+import { HoldingProxy } from '../helpers/holding-proxy.js'
+import { redisAdapter, REDIS_URL, testPrefix } from '../helpers/redis.js'
+import { adapterSuite, RecordingNode } from './adapter-suite.js'
 
 adapterSuite(t, async (t) => {
   const prefix = testPrefix(t)
   return { node: async () => redisAdapter(prefix) }
+})
+
+t.test('barrier: waits for a message still on its way to the node, however long it takes', async (t) => {
+  const prefix = testPrefix(t)
+  const proxy = await HoldingProxy.start(t, REDIS_URL)
+  const a = redisAdapter(prefix)
+  const b = redisAdapter(prefix, { url: proxy.url })
+  const nodeA = new RecordingNode()
+  const nodeB = new RecordingNode()
+  await a.attach(nodeA)
+  await b.attach(nodeB)
+  t.teardown(async () => { await Promise.all([a.close(), b.close()]) })
+  await b.subscribe('a', 'ch')
+  proxy.hold()
+  await a.publish({ type: 'event', appId: 'a', channel: 'ch', name: 'late', data: '{}' })
+  let done = false
+  const barrier = b.barrier().finally(() => { done = true })
+  await a.barrier() // a's own barrier is not held
+  t.notOk(done, 'b\'s barrier waits while its messages are held')
+  t.same(nodeB.received, [], 'the event has not arrived')
+  proxy.release()
+  await barrier
+  t.same(nodeB.received.map((m) => m.type === 'event' ? m.name : m.type), ['late'], 'it has once the barrier resolved')
 })

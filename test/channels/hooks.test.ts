@@ -39,7 +39,7 @@ t.test('occupied, vacated, member_added, member_removed, client_event and cache_
   t.equal(seen.channel_vacated, undefined, 'still occupied by ann')
 
   a.send('pusher:unsubscribe', { channel: room })
-  await a.settle() // the server handled the unsubscribe (its presence work finished in that same turn)
+  await a.settle() // the server handled the unsubscribe, and the presence leave it started is done
   t.same(seen.member_removed?.at(-1), { appId, channel: room, userId: 'ann' })
   t.same(seen.channel_vacated, [{ appId, channel: room }])
 })

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { open, type TestClient } from '../helpers/ws-client.js'
-import { joined, presenceAuth } from '../channels/helpers.js'
+import { joined, presenceAuth, serverClosed } from '../channels/helpers.js'
 import { TEST_APP } from '../helpers/server.js'
 import type { TestServer } from '../helpers/server.js'
 
@@ -37,7 +37,9 @@ t.test('members on two nodes see one list and each other come and go, once', asy
   const users = await a.app.broadcastt.members(TEST_APP.id, room)
   t.same(users.map((u) => u.id).sort(), ['ann', 'bob'])
   t.same(await b.app.broadcastt.channel(TEST_APP.id, room), { occupied: true, subscriptionCount: 3, userCount: 2 })
+  const bobGone = serverClosed(b.app, bob.client)
   await bob.client.close()
+  await bobGone // node b has seen the close: settle() then waits for the leave it started
   t.same(await ann.client.settle(), [], 'bob still has a connection: no member_removed')
   await bob2.client.close()
   t.same((await ann.client.next('pusher_internal:member_removed')).json, { user_id: 'bob' })
@@ -60,7 +62,8 @@ t.test('the same user joining on two nodes at the same instant: one member_added
   t.same((await watcher.client.next('pusher_internal:member_added')).json, { user_id: 'dup', user_info: null })
   t.same((await watcher.client.settle()).filter((f) => f.event.endsWith('member_added')), [], 'only once')
   t.equal(added, 1)
-  await Promise.all([one.close(), two.close()])
+  const gone = [serverClosed(a.app, one), serverClosed(b.app, two)]
+  await Promise.all([one.close(), two.close(), ...gone])
   t.same((await watcher.client.next('pusher_internal:member_removed')).json, { user_id: 'dup' })
   t.same((await watcher.client.settle()).filter((f) => f.event.endsWith('member_removed')), [], 'only once')
 })

@@ -6,7 +6,7 @@ import t from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { connect, open, type TestClient } from '../helpers/ws-client.js'
 import { delivered, pusherFor, received, signed, subscriber } from '../http/helpers.js'
-import { joined, presenceAuth, signinData } from '../channels/helpers.js'
+import { joined, presenceAuth, serverClosed, signinData } from '../channels/helpers.js'
 import { TEST_APP } from '../helpers/server.js'
 
 async function signIn (client: TestClient, user: Record<string, unknown>): Promise<void> {
@@ -25,7 +25,7 @@ t.test('REST channel queries count every node', async (t) => {
   await joined(bob, 'presence-room', presenceAuth(bob, 'presence-room', 'bob'))
   const bob2 = await open(t, b.wsUrl())
   await joined(bob2, 'presence-room', presenceAuth(bob2, 'presence-room', 'bob'))
-  await delivered(ann) // the count writes of this node have gone out before this round trip ends
+  await delivered(ann) // settle(): every node's subscriber count writes are done (its adapter's barrier)
 
   const all = await signed(b, 'GET', '/channels', { query: { info: 'subscription_count' } })
   t.same(all.body, {
@@ -94,14 +94,16 @@ t.test('watchlists: online and offline are decided cluster-wide', async (t) => {
   if (a === undefined || b === undefined) throw new Error('no nodes')
   const watcher = await open(t, a.wsUrl())
   await signIn(watcher, { id: 'w', watchlist: ['x'] })
-  t.same(await watcher.settle(), [], 'nobody online yet (the ping waits for the sign-in to finish)')
+  t.same(await watcher.settle(), [], 'nobody online yet')
   const x1 = await open(t, b.wsUrl())
   await signIn(x1, { id: 'x' })
   const events = (frame: { json: unknown }) => (frame.json as { events: unknown[] }).events
   t.same(events(await watcher.next('pusher_internal:watchlist_events')), [{ name: 'online', user_ids: ['x'] }])
   const x2 = await open(t, a.wsUrl())
   await signIn(x2, { id: 'x' })
+  const x1Gone = serverClosed(b.app, x1)
   await x1.close()
+  await x1Gone
   t.same(await watcher.settle(), [], 'x is still online through the other node')
   const late = await open(t, b.wsUrl())
   await signIn(late, { id: 'v', watchlist: ['x'] })

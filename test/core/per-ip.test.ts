@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import broadcastt from '../../src/index.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
+import { trackServer } from '../helpers/settle.js'
 import { connect, open } from '../helpers/ws-client.js'
 
 async function serve (t: { teardown (fn: () => unknown): void }, trustProxy: boolean): Promise<{ url: string, app: FastifyInstance }> {
@@ -14,6 +15,7 @@ async function serve (t: { teardown (fn: () => unknown): void }, trustProxy: boo
   await app.register(broadcastt, { apps: [TEST_APP], maxConnectionsPerIp: 2 })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
+  trackServer(t, app)
   return { url: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/app/${TEST_APP.key}?protocol=7`, app }
 }
 

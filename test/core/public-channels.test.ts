@@ -1,6 +1,7 @@
 import t from 'tap'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
+import { serverClosed } from '../channels/helpers.js'
 
 t.test('subscribe, receive, unsubscribe', async (t) => {
   const server = await startServer(t)
@@ -74,8 +75,10 @@ t.test('closing a connection unsubscribes it everywhere', async (t) => {
   await b.subscribe('y')
   const vacated: string[] = []
   server.app.broadcastt.on('channel_vacated', ({ channel }) => { vacated.push(channel) })
+  const gone = serverClosed(server.app, a)
   await a.close()
-  await b.settle()
+  await gone
+  await b.settle() // the unsubscriptions the close started are done
   t.same(vacated, ['x'])
   t.same(await server.app.broadcastt.channels(TEST_APP.id), { y: { subscriptionCount: 1 } })
 })

@@ -1,11 +1,13 @@
 /**
  * A memory adapter whose calls the test controls, standing in for a networked adapter (I/O gaps, failures,
  * calls that never answer): `hold` makes a method's calls wait until `release`, `fail` makes them reject,
- * `hang` makes them never settle. `called(method)` resolves at the method's next call. The hub it serves
- * is kept as `node`, so tests can look at server-side connections.
+ * `hang` makes them never settle. `called(method)` resolves at the method's next call. `holdDeliveries`
+ * makes it late like a networked one: `publish` resolves at once but the message reaches the nodes only at
+ * `releaseDeliveries`, and `barrier` waits for that. The hub it serves is kept as `node`, so tests can look
+ * at server-side connections.
  */
 import { MemoryAdapter } from '../../src/adapters/memory.js'
-import type { LocalNode } from '../../src/adapters/adapter.js'
+import type { ClusterMessage, LocalNode } from '../../src/adapters/adapter.js'
 
 const METHODS = ['subscribe', 'unsubscribe', 'publish', 'channels', 'channel', 'addMember', 'removeMember', 'members',
   'getCache', 'addUserConnection', 'removeUserConnection', 'onlineUsers', 'addConnection', 'removeConnection'] as const
@@ -18,6 +20,9 @@ export class GatedAdapter extends MemoryAdapter {
   readonly #modes = new Map<Method, Mode>()
   readonly #callWaiters = new Map<Method, Array<() => void>>()
   readonly counts = new Map<Method, number>()
+  /** Publications accepted but not delivered yet, while deliveries are held. */
+  #undelivered: Array<() => Promise<void>> | undefined
+  #barriers: Array<() => void> = []
 
   constructor () {
     super()
@@ -44,6 +49,30 @@ export class GatedAdapter extends MemoryAdapter {
     if (mode.kind === 'fail') throw mode.error
     if (mode.kind === 'hang') await new Promise<never>(() => {})
     if (mode.kind === 'hold') await new Promise<void>((resolve) => { mode.waiting.push(resolve) })
+  }
+
+  override async publish (message: ClusterMessage, cacheSeconds?: number): Promise<void> {
+    if (this.#undelivered === undefined) {
+      await super.publish(message, cacheSeconds)
+      return
+    }
+    this.#undelivered.push(async () => { await super.publish(message, cacheSeconds) })
+  }
+
+  /** Waits while deliveries are held: what was published before the call reaches the nodes at the release. */
+  override async barrier (): Promise<void> {
+    if (this.#undelivered !== undefined) await new Promise<void>((resolve) => { this.#barriers.push(resolve) })
+  }
+
+  /** From now on `publish` resolves at once and delivers nothing until `releaseDeliveries`. */
+  holdDeliveries (): void { this.#undelivered ??= [] }
+
+  /** Delivers the held publications in order, and those to come at once again. */
+  async releaseDeliveries (): Promise<void> {
+    const undelivered = this.#undelivered ?? []
+    this.#undelivered = undefined
+    for (const deliver of undelivered) await deliver()
+    for (const resolve of this.#barriers.splice(0)) resolve()
   }
 
   hold (method: Method): void { this.#modes.set(method, { kind: 'hold', waiting: [] }) }

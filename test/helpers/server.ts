@@ -1,7 +1,11 @@
-/** Starts a real Fastify server with the plugin on 127.0.0.1, port 0, closed when the test ends. */
+/**
+ * Starts a real Fastify server with the plugin on 127.0.0.1, port 0, closed when the test ends, and registers
+ * it for `TestClient.settle()` (test/helpers/settle.ts).
+ */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import broadcastt, { type AppInput, type BroadcasttOptions } from '../../src/index.js'
+import { trackServer } from './settle.js'
 
 export interface TestServer {
   app: FastifyInstance
@@ -22,6 +26,7 @@ export async function startServer (
   await setup?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
+  trackServer(t, app)
   const { port } = app.server.address() as AddressInfo
   const prefix = options.prefix ?? ''
   return {

@@ -3,6 +3,7 @@
  * read the conversation in order without sleeping.
  */
 import WebSocket, { type ClientOptions } from 'ws'
+import { isTracked, settleServers } from './settle.js'
 
 export interface Frame {
   event: string
@@ -56,13 +57,26 @@ export class TestClient {
   }
 
   /**
-   * Proves that nothing else arrived: a ping/pong round trip is ordered after every frame already sent to
-   * this client, so any frame sent before the pong would have been queued first.
+   * Returns the frames received so far, once nothing started before the call can still arrive, so a
+   * negative assertion on the result holds with any adapter. A ping/pong round trip first (the server has
+   * handled every frame this client sent, and started what they start), then the barrier of every server
+   * of the test (test/helpers/settle.ts: their work done, its messages handed to the sockets of every
+   * node), then a ping/pong round trip again, which is ordered after every frame already written to this
+   * client's socket. Frames other clients sent are covered once the server has read them: wait for their
+   * reply, or settle those clients first.
    */
   async settle (prefix = 'pusher'): Promise<Frame[]> {
+    const port = Number(new URL(this.ws.url).port)
+    if (!isTracked(port)) throw new Error(`settle(): the server on port ${port} is not registered (trackServer)`)
+    await this.#roundTrip(prefix)
+    await settleServers()
+    await this.#roundTrip(prefix)
+    return this.frames.splice(0)
+  }
+
+  async #roundTrip (prefix: string): Promise<void> {
     this.send(`${prefix}:ping`, {})
     await this.next(`${prefix}:pong`)
-    return this.frames.splice(0)
   }
 
   close (): Promise<{ code: number, reason: string }> {

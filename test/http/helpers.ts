@@ -70,7 +70,7 @@ export async function subscriber (t: { teardown (fn: () => unknown): void }, ser
   return client
 }
 
-/** Channel events received so far, after a ping round trip has flushed everything sent before it. */
+/** Channel events received so far, once nothing started before the call can still arrive (`TestClient.settle()`). */
 export async function delivered (client: TestClient): Promise<Array<{ event: string, channel?: string, data: string }>> {
   const frames = await client.settle()
   return frames.filter((f) => f.channel !== undefined).map(({ event, channel, data }) =>
@@ -78,8 +78,9 @@ export async function delivered (client: TestClient): Promise<Array<{ event: str
 }
 
 /**
- * Waits for the next `count` channel events (named `name` when given), then adds any others that arrived before a ping round trip: for
- * events that travel through another node (Redis), where a round trip to this node proves nothing alone.
+ * Waits for the next `count` channel events (named `name` when given), then adds any others that arrived by
+ * `delivered` (the barrier of every node, so nothing more was on its way): for events that travel through
+ * another node (Redis).
  */
 export async function received (client: TestClient, count: number, name?: string):
 Promise<Array<{ event: string, channel?: string, data: string }>> {

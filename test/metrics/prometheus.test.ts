@@ -7,7 +7,7 @@ import t from 'tap'
 import { MemoryAdapter } from '../../src/adapters/memory.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
-import { privateAuth } from '../channels/helpers.js'
+import { privateAuth, serverClosed } from '../channels/helpers.js'
 import { signed } from '../http/helpers.js'
 import { receiver } from '../webhooks/receiver.js'
 
@@ -74,7 +74,9 @@ t.test('the values move with real traffic', async (t) => {
   await b.next('e')
   a.send('client-typing', { n: 1 }, 'private-room')
   await b.next('client-typing')
+  const gone = serverClosed(server.app, a)
   await a.close()
+  await gone
   await b.settle('broadcastt')
   const after = await scrape(server)
   const s = after.samples
@@ -83,7 +85,7 @@ t.test('the values move with real traffic', async (t) => {
   t.equal(value(s, 'broadcastt_messages_sent_total', { ...app, kind: 'client_event' }), 1)
   t.ok(value(s, 'broadcastt_messages_sent_total', { ...app, kind: 'protocol' }) >= 6, 'handshakes, subscription replies, pongs')
   t.equal(value(s, 'broadcastt_messages_received_total', { ...app, kind: 'client_event' }), 1)
-  t.equal(value(s, 'broadcastt_messages_received_total', { ...app, kind: 'protocol' }), 4, '3 subscribes and 1 ping')
+  t.equal(value(s, 'broadcastt_messages_received_total', { ...app, kind: 'protocol' }), 5, '3 subscribes and the 2 pings of settle()')
   t.ok(value(s, 'broadcastt_bytes_received_total', app) > 100)
   t.equal(value(s, 'broadcastt_connections', app), 1)
   t.equal(value(s, 'broadcastt_connections_closed_total', { ...app, code: '1005' }), 1, 'closed without a code')

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import broadcastt from '../../src/index.js'
 import { TEST_APP } from '../helpers/server.js'
+import { trackServer } from '../helpers/settle.js'
 import { open } from '../helpers/ws-client.js'
 import { Redis } from 'ioredis'
 import { redisAdapter, REDIS_URL, testPrefix } from '../helpers/redis.js'
@@ -27,6 +28,7 @@ async function node (t: { teardown (fn: () => unknown): void }, prefix: string, 
     await app.close()
     await adapter.close()
   })
+  trackServer(t, app) // a node of a cluster: TestClient.settle() waits for every node
   return { app, ws: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/app/${TEST_APP.key}?protocol=7` }
 }
 

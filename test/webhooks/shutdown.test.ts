@@ -7,6 +7,7 @@ import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import broadcastt from '../../src/index.js'
 import { TEST_APP } from '../helpers/server.js'
+import { trackServer } from '../helpers/settle.js'
 import { open } from '../helpers/ws-client.js'
 import { joined } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
@@ -50,6 +51,7 @@ async function redisServer (t: { teardown (fn: () => unknown): void }, prefix: s
     await app.close()
     await adapter.close()
   })
+  trackServer(t, app) // a node of a cluster: TestClient.settle() waits for every node
   return { app, port: (app.server.address() as AddressInfo).port }
 }
 

@@ -1,0 +1,62 @@
+/**
+ * A TCP proxy in front of Redis whose replies a test can hold back: while `hold` is on, what Redis sends to
+ * the proxy's clients (command replies, pub/sub messages) waits in the proxy, in order, until `release`;
+ * what the clients send still reaches Redis. A node connected through it stands for one whose Redis
+ * traffic is slow, deterministically.
+ */
+import { once } from 'node:events'
+import { connect, createServer, type Socket } from 'node:net'
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export class HoldingProxy {
+  readonly #sockets = new Set<Socket>()
+  #held: Array<{ to: Socket, chunk: Buffer }> | undefined
+  #port = 0
+
+  /** A proxy to the Redis at `target` (a `redis://host:port` URL), closed when the test ends. */
+  static async start (t: Teardown, target: string): Promise<HoldingProxy> {
+    const proxy = new HoldingProxy()
+    const { hostname, port } = new URL(target)
+    const server = createServer((client) => { proxy.#pass(client, connect(Number(port || 6379), hostname)) })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('no port')
+    proxy.#port = address.port
+    t.teardown(async () => {
+      for (const socket of proxy.#sockets) socket.destroy()
+      await new Promise((resolve) => { server.close(resolve) })
+    })
+    return proxy
+  }
+
+  #pass (client: Socket, upstream: Socket): void {
+    for (const socket of [client, upstream]) {
+      this.#sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        this.#sockets.delete(socket)
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.pipe(upstream)
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.#held === undefined) client.write(chunk)
+      else this.#held.push({ to: client, chunk })
+    })
+  }
+
+  get url (): string { return `redis://127.0.0.1:${this.#port}` }
+
+  /** From now on, what Redis sends waits in the proxy. */
+  hold (): void { this.#held ??= [] }
+
+  /** Passes on what was held, in order, and what comes next at once. */
+  release (): void {
+    const held = this.#held ?? []
+    this.#held = undefined
+    for (const { to, chunk } of held) to.write(chunk)
+  }
+}
