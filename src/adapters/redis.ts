@@ -128,7 +128,8 @@ export class RedisAdapter implements Adapter {
     this.#timer.unref()
     // Start even when Redis is down: local clients are served and the connection keeps retrying.
     await Promise.all([this.#cmd.connect(), this.#sub.connect()].map(async (p) => await p.catch(() => {})))
-    await this.#syncing
+    // Ready once both the state is written back and the subscriber listens: `ready()` is then true.
+    await Promise.all([this.#syncing, this.#subscribing])
   }
 
   #local (): LocalNode {
@@ -182,14 +183,18 @@ export class RedisAdapter implements Adapter {
     return true
   }
 
+  /** The subscription of the subscriber connection's last `ready`, while it is being made. */
+  #subscribing: Promise<void> | undefined
+
   #resubscribe (): void {
     const topics = [this.#all, ...[...this.#owned.channels.values()].map(({ appId, channel }) => this.#topic(appId, channel))]
-    this.#sub.subscribe(...topics).then(() => {
+    const subscribing: Promise<void> = this.#sub.subscribe(...topics).then(() => {
       this.#subscribed = true
       this.#changed()
     }, (error: unknown) => {
       this.#log.warn({ err: error }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
-    })
+    }).finally(() => { if (this.#subscribing === subscribing) this.#subscribing = undefined })
+    this.#subscribing = subscribing
   }
 
   #heartbeat (): void {

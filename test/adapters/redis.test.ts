@@ -31,3 +31,20 @@ t.test('barrier: waits for a message still on its way to the node, however long 
   await barrier
   t.same(nodeB.received.map((m) => m.type === 'event' ? m.name : m.type), ['late'], 'it has once the barrier resolved')
 })
+
+t.test('attach() resolves once the node is ready: its state written back and its subscriber listening', async (t) => {
+  const prefix = testPrefix(t)
+  // The subscription used to be confirmed after attach() resolved, so ready() was briefly false (the
+  // cluster queries of a just-started node answered 503); 30 attaches would all but surely catch it.
+  for (let i = 0; i < 30; i++) {
+    const adapter = redisAdapter(prefix)
+    await adapter.attach(new RecordingNode())
+    const ready = adapter.ready()
+    await adapter.close()
+    if (!ready) {
+      t.fail(`ready() was false right after attach() (attach ${i + 1})`)
+      return
+    }
+  }
+  t.pass('ready() held right after each of 30 attaches')
+})
