@@ -4,8 +4,13 @@
  * written to each subscriber. Presence channels keep a member map and fan out member_added/removed. The
  * REST side is a bare HTTP loop: `POST …/events` and `…/batch_events` parse the JSON body and publish, with
  * no signature check and no validation. Started by the bench driver (`bench/servers.ts`) with PORT set.
+ *
+ * With BENCH_REST=fastify the REST side is a bare Fastify route instead (JSON body and response schemas,
+ * Fastify's own parser and serializer, no hooks, no logger, no signature): the floor of any server whose
+ * REST API goes through Fastify's request lifecycle, measured in the same run as ours.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import Fastify from 'fastify'
 import { WebSocketServer, type WebSocket } from 'ws'
 
 interface Subscribe { channel?: unknown, channel_data?: unknown }
@@ -85,10 +90,7 @@ function rest (request: IncomingMessage, response: ServerResponse): void {
   request.on('data', (chunk: Buffer) => { chunks.push(chunk) })
   request.on('end', () => {
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as RestEvent | { batch: RestEvent[] }
-      for (const event of 'batch' in body ? body.batch : [body]) {
-        for (const channel of event.channels ?? [event.channel ?? '']) publish(channel, event.name, event.data)
-      }
+      publishBody(JSON.parse(Buffer.concat(chunks).toString()) as RestEvent | { batch: RestEvent[] })
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     } catch {
       response.writeHead(400).end()
@@ -96,7 +98,36 @@ function rest (request: IncomingMessage, response: ServerResponse): void {
   })
 }
 
-const server = createServer(rest)
+function publishBody (body: RestEvent | { batch: RestEvent[] }): void {
+  for (const event of 'batch' in body ? body.batch : [body]) {
+    for (const channel of event.channels ?? [event.channel ?? '']) publish(channel, event.name, event.data)
+  }
+}
+
+/** The REST side as a bare Fastify route (BENCH_REST=fastify). */
+async function fastifyRest (): Promise<(request: IncomingMessage, response: ServerResponse) => void> {
+  const app = Fastify({ logger: false })
+  const event = {
+    type: 'object',
+    required: ['name', 'data'],
+    properties: { name: { type: 'string' }, data: { type: 'string' }, channel: { type: 'string' }, channels: { type: 'array', items: { type: 'string' } } }
+  }
+  const response = { 200: { type: 'object', properties: {} } }
+  app.post('/apps/:app_id/events', { schema: { body: event, response } }, async (request) => {
+    publishBody(request.body as RestEvent)
+    return {}
+  })
+  app.post('/apps/:app_id/batch_events', {
+    schema: { body: { type: 'object', required: ['batch'], properties: { batch: { type: 'array', items: event } } }, response }
+  }, async (request) => {
+    publishBody(request.body as { batch: RestEvent[] })
+    return {}
+  })
+  await app.ready()
+  return (request, reply) => { app.routing(request, reply) }
+}
+
+const server = createServer(process.env.BENCH_REST === 'fastify' ? await fastifyRest() : rest)
 const wss = new WebSocketServer({ server, perMessageDeflate: false })
 wss.on('connection', (socket) => {
   const id = nextId++

@@ -15,17 +15,19 @@ import { soketiConfig, soketiEntry } from './soketi.js'
  * extracted with `git archive`, built with `npm run build`), for before/after comparisons of an
  * optimization in one run.
  */
-export type Kind = 'ours' | 'ws' | 'soketi' | 'base' | 'nometrics' | 'nodefaults'
+export type Kind = 'ours' | 'ws' | 'soketi' | 'fastify' | 'base' | 'nometrics' | 'nodefaults'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
 /**
  * `nometrics`: this project with its Prometheus metrics off (BROADCASTT_METRICS=false), to price them;
- * `nodefaults`: metrics on without prom-client's Node process metrics (`metrics.defaultMetrics: false`).
+ * `nodefaults`: metrics on without prom-client's Node process metrics (`metrics.defaultMetrics: false`);
+ * `fastify`: the raw loop with its REST side on a bare Fastify route (the Fastify floor; see server-raw.ts).
  */
-export const ALL_KINDS: readonly Kind[] = [...KINDS, 'base', 'nometrics', 'nodefaults']
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'fastify', 'base', 'nometrics', 'nodefaults']
 export const LABEL: Record<Kind, string> = {
   ours: 'fastify-broadcastt',
   ws: 'raw ws loop',
   soketi: 'soketi 1.6.1',
+  fastify: 'bare Fastify route',
   base: 'ours (BENCH_BASE)',
   nometrics: 'ours, metrics off',
   nodefaults: 'ours, no process metrics'
@@ -94,7 +96,10 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
       execArgv
     }
   }
-  if (kind === 'ws') return { script: new URL('server-raw.ts', import.meta.url).pathname, args: [], env, execArgv }
+  if (kind === 'ws' || kind === 'fastify') {
+    const rest = kind === 'fastify' ? { BENCH_REST: 'fastify' } : {}
+    return { script: new URL('server-raw.ts', import.meta.url).pathname, args: [], env: { ...env, ...rest }, execArgv }
+  }
   const config = writeConfig('soketi.json', soketiConfig(APP, { http: port, metrics: await freePort(), cluster: await freePort() }))
   return { script: soketiEntry(), args: ['start', `--config=${config}`], env, execArgv }
 }

@@ -67,10 +67,11 @@ function layout (rows: string[][]): string {
 
 /** Medians side by side (soketi, raw loop, ours) and ours' ratios to soketi and to the raw loop. */
 export function sideBySide (figures: Partial<Record<Kind, Figures>>, runs: Runs): string {
-  const kinds = (['soketi', 'ws', 'base', 'ours'] as const).filter((kind) => figures[kind] !== undefined)
+  const kinds = (['soketi', 'ws', 'fastify', 'base', 'ours'] as const).filter((kind) => figures[kind] !== undefined)
   const names = Object.keys(METRICS).filter((name) => kinds.some((kind) => figures[kind]?.[name] !== undefined))
   const count = (kind: Kind): number => runs[kind]?.length ?? 0
-  const head = ['figure (median)', ...kinds.map((kind) => `${LABEL[kind]} (n=${count(kind)})`), 'ours / soketi', 'ours / raw ws', ...figures.base === undefined ? [] : ['ours / base']]
+  const head = ['figure (median)', ...kinds.map((kind) => `${LABEL[kind]} (n=${count(kind)})`), 'ours / soketi', 'ours / raw ws',
+    ...figures.fastify === undefined ? [] : ['ours / Fastify'], ...figures.base === undefined ? [] : ['ours / base']]
   const rows = names.map((name) => {
     const metric = METRICS[name]!
     return [
@@ -78,6 +79,7 @@ export function sideBySide (figures: Partial<Record<Kind, Figures>>, runs: Runs)
       ...kinds.map((kind) => format(figures[kind]?.[name], metric.digits)),
       ratio(figures.ours?.[name], figures.soketi?.[name]),
       ratio(figures.ours?.[name], figures.ws?.[name]),
+      ...figures.fastify === undefined ? [] : [ratio(figures.ours?.[name], figures.fastify[name])],
       ...figures.base === undefined ? [] : [ratio(figures.ours?.[name], figures.base[name])]
     ]
   })

@@ -98,8 +98,12 @@ const hasBody = (request: FastifyRequest): boolean =>
  * checked by the scope's parser (`rawBodyParsers`) as it is read; a request announcing none is checked here.
  */
 export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): void {
-  scope.addHook('preParsing', async (request: FastifyRequest, reply, payload) => {
-    if (request.is404) return payload
+  // A callback hook, not an async one: this runs on every signed request, and a promise per request adds up.
+  scope.addHook('preParsing', (request: FastifyRequest, reply, payload, done) => {
+    if (request.is404) {
+      done(null, payload)
+      return
+    }
     const announced = hasBody(request)
     try {
       const app = appOfRequest(request, ctx)
@@ -116,10 +120,11 @@ export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): 
       request.broadcasttApp = app
       request.broadcasttSigned = { bodyMd5: query.body_md5 }
       if (!parserRuns(request, announced)) request.body = checkedBody(query.body_md5, undefined, request.method)
-      return payload
     } catch (error) {
       if (announced) void reply.header('connection', 'close')
-      throw error
+      done(error as Error)
+      return
     }
+    done(null, payload)
   })
 }
