@@ -3,6 +3,7 @@
  * validated on receipt. A message that is not JSON, fails the schema or has another version is dropped
  * (and logged by the caller); a node drops its own echo by `node`.
  */
+import { randomUUID } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ClusterMessage } from './adapter.js'
@@ -80,4 +81,36 @@ export function decodeMessage (text: string): Decoded {
   }
   const { v: _v, node, ...message } = value satisfies Wire
   return { ok: true, node, message: message as ClusterMessage | BarrierMessage }
+}
+
+/** A node's barriers waiting for their echo (`RedisAdapter.barrier`), by id. */
+export class PendingBarriers {
+  readonly #waiting = new Map<string, () => void>()
+
+  /** A new barrier's id, and the promise its echo resolves. */
+  open (): { id: string, echoed: Promise<void> } {
+    const id = randomUUID()
+    const echoed = new Promise<void>((resolve) => {
+      this.#waiting.set(id, () => {
+        this.#waiting.delete(id)
+        resolve()
+      })
+    })
+    return { id, echoed }
+  }
+
+  /** The echo of barrier `id` arrived. */
+  arrived (id: string): void {
+    this.#waiting.get(id)?.()
+  }
+
+  /** Forgets barrier `id` (it was never published). */
+  cancel (id: string): void {
+    this.#waiting.delete(id)
+  }
+
+  /** Resolves every waiting barrier: the pub/sub connection dropped, so nothing published before will arrive. */
+  endAll (): void {
+    for (const resolve of [...this.#waiting.values()]) resolve()
+  }
 }

@@ -19,7 +19,7 @@ import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
-import { decodeMessage, encodeMessage } from './redis-messages.js'
+import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
 
@@ -64,8 +64,8 @@ export class RedisAdapter implements Adapter {
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
   readonly #dirtyCounts = new Set<string>()
-  /** This node's barriers waiting for their echo, by id (see `barrier`). */
-  readonly #barriers = new Map<string, () => void>()
+  /** This node's barriers waiting for their echo (see `barrier`). */
+  readonly #barriers = new PendingBarriers()
   #node: LocalNode | undefined
   #synced = false
   #resync = false
@@ -96,7 +96,7 @@ export class RedisAdapter implements Adapter {
     })
     this.#sub.on('close', () => {
       this.#changed()
-      this.#endBarriers()
+      this.#barriers.endAll()
     })
     this.#sub.on('ready', () => { this.#resubscribe() })
     this.#sub.on('message', (_topic: string, text: string) => { this.#onMessage(text) })
@@ -218,7 +218,7 @@ export class RedisAdapter implements Adapter {
     }
     const { node, message } = decoded
     if (message.type === 'barrier') {
-      if (node === this.nodeId) this.#barriers.get(message.id)?.()
+      if (node === this.nodeId) this.#barriers.arrived(message.id)
       return
     }
     if (node === this.nodeId && channelOf(message) === undefined) return // own echo: handled at once
@@ -405,24 +405,14 @@ export class RedisAdapter implements Adapter {
   async barrier (): Promise<void> {
     if (this.#closed || !this.#subscribed || this.#cmd.status !== 'ready') return
     if (this.#dirtyCounts.size > 0) this.#flushCounts()
-    const id = randomUUID()
-    const echoed = new Promise<void>((resolve) => {
-      this.#barriers.set(id, () => {
-        this.#barriers.delete(id)
-        resolve()
-      })
-    })
+    const { id, echoed } = this.#barriers.open()
     try {
       await this.#cmd.publish(this.#all, encodeMessage(this.nodeId, { type: 'barrier', id }))
     } catch (error) {
-      this.#barriers.delete(id)
+      this.#barriers.cancel(id)
       throw error
     }
     await echoed
-  }
-
-  #endBarriers (): void {
-    for (const resolve of [...this.#barriers.values()]) resolve()
   }
 
   /** Removes this node's records from Redis (announcing what that decided) and closes both connections. */
