@@ -6,7 +6,8 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { RedisOptions } from 'ioredis'
 import type { Adapter } from './adapter.js'
 import { MemoryAdapter } from './memory.js'
-import { RedisAdapter, REDIS_DEFAULTS, type AdapterLogger } from './redis.js'
+import { RedisAdapter } from './redis.js'
+import { REDIS_DEFAULTS, type AdapterLogger } from './redis-options.js'
 
 export const RedisAdapterConfigSchema = Type.Object({
   type: Type.Literal('redis'),

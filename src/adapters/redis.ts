@@ -9,7 +9,7 @@
  * records of a node that stopped refreshing (killed, partitioned away) and announces what that decided.
  * While Redis is unreachable the node serves its own clients alone (see docs/scaling.md) and writes back
  * what it owns when Redis returns. Lua scripts and key layout: redis-scripts.ts; owned state: redis-state.ts;
- * message format: redis-messages.ts.
+ * message format and barriers: redis-messages.ts; options: redis-options.ts.
  */
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -21,30 +21,8 @@ import {
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
+import { REDIS_DEFAULTS, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
-
-/** Where the adapter reports what it drops or cannot do; the plugin passes its logger. */
-export interface AdapterLogger {
-  warn (obj: object, msg: string): void
-  error (obj: object, msg: string): void
-}
-
-export interface RedisAdapterOptions {
-  /** `redis://` or `rediss://` (TLS) URL; default `redis://127.0.0.1:6379`. */
-  url?: string | undefined
-  /** Prefix of every key and pub/sub channel: clusters sharing one Redis stay apart. Default `broadcastt:`. */
-  keyPrefix?: string | undefined
-  /**
-   * Seconds a node's records outlive its last refresh (refreshed every quarter of it). A dead node's members
-   * are removed within about 1.25 × this. Default 20 (so at most 25 s).
-   */
-  nodeTtlSeconds?: number | undefined
-  /** ioredis options (TLS, Sentinel `sentinels` + `name`, password, db, ...), passed through. */
-  redis?: RedisOptions | undefined
-  logger?: AdapterLogger | undefined
-}
-
-export const REDIS_DEFAULTS = Object.freeze({ url: 'redis://127.0.0.1:6379', keyPrefix: 'broadcastt:', nodeTtlSeconds: 20 })
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 

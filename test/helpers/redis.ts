@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { RedisAdapter, type RedisAdapterOptions } from '../../src/adapters/redis.js'
+import { RedisAdapter } from '../../src/adapters/redis.js'
+import type { RedisAdapterOptions } from '../../src/adapters/redis-options.js'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
