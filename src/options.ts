@@ -10,6 +10,10 @@ import type { Adapter } from './adapters/adapter.js'
 import type { RedisOptions } from 'ioredis'
 import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
 import type { AuthorizeOptions } from './authorize/options.js'
+import type { AppStore } from './apps/app-store.js'
+import {
+  AppCacheSchema, hostStoreProblem, isAppStoreConfig, PostgresAppStoreSchema, type AppCacheOptions, type PostgresAppStoreConfig
+} from './apps/store-options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -203,7 +207,7 @@ export const MetricsSchema = Type.Object({
 }, { additionalProperties: false, default: {} })
 
 export const OptionsSchema = Type.Object({
-  apps: Type.Array(AppSchema, { description: 'The apps this server serves' }),
+  apps: Type.Array(AppSchema, { description: 'The apps this server serves (static; an appStore may serve more)' }),
   prefix: Type.String({ default: '', pattern: '^(/[^/?#]+)*$', description: 'Path prefix of every route' }),
   activityTimeout: Type.Integer({
     minimum: 1, default: 120, description: 'Seconds without activity before the server pings (sent to clients)'
@@ -228,7 +232,9 @@ export const OptionsSchema = Type.Object({
   shutdown: ShutdownSchema,
   rest: RestSchema,
   webhookDelivery: WebhookDeliverySchema,
-  adapter: Type.Optional(RedisAdapterConfigSchema)
+  adapter: Type.Optional(RedisAdapterConfigSchema),
+  appStore: Type.Optional(PostgresAppStoreSchema),
+  appCache: AppCacheSchema
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
@@ -242,7 +248,8 @@ export type WebhookDeliveryOptions = Static<typeof WebhookDeliverySchema>
 
 /** What `fastify.register(broadcastt, options)` accepts: every defaulted field may be left out. */
 export interface BroadcasttOptions {
-  apps: AppInput[]
+  /** Static apps. Required unless `appStore` is given; a static app wins over a store's app with its id or key. */
+  apps?: AppInput[]
   prefix?: string
   activityTimeout?: number
   pongTimeout?: number
@@ -267,7 +274,18 @@ export interface BroadcasttOptions {
   adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
+  /**
+   * Where apps beyond `apps` come from, looked up by key and id at run time (docs/apps.md):
+   * `{ type: 'postgres', url, table? }` makes the plugin read a PostgreSQL table (and own its pool), or the
+   * host's own store, an object with `byKey` and `byId` (and optionally `list`).
+   */
+  appStore?: AppStore | PostgresAppStoreConfigInput
+  /** Bounds of the cache in front of `appStore`: TTL, sizes, store queries per second (docs/apps.md). */
+  appCache?: Partial<AppCacheOptions>
 }
+
+/** `{ type: 'postgres', url, table?, poolSize? }` */
+export type PostgresAppStoreConfigInput = Pick<PostgresAppStoreConfig, 'type' | 'url'> & Partial<PostgresAppStoreConfig>
 
 export interface AppInput {
   id: string
@@ -298,7 +316,7 @@ export interface Clock {
  * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
  * taken as given, never cloned or checked by the schema. Everything else must be plain data.
  */
-export const HOST_VALUES = ['clock', 'adapter', 'authorize'] as const
+export const HOST_VALUES = ['clock', 'adapter', 'authorize', 'appStore'] as const
 
 /**
  * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
@@ -323,7 +341,7 @@ function notData (input: unknown, path: string, seen: Set<object> = new Set()): 
 }
 
 /** `/apps/0/secret` → `apps[0].secret` */
-function dottedPath (pointer: string): string {
+export function dottedPath (pointer: string): string {
   return pointer.split('/').slice(1).reduce((out, part) =>
     /^\d+$/.test(part) ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`, '')
 }
@@ -342,6 +360,15 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
     throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
   }
+  const appStore = (input as { appStore?: unknown } | undefined)?.appStore
+  const at = (path: string): string => [root, path].filter((part) => part !== '').join('.')
+  if (isAppStoreConfig(appStore)) rest.appStore = appStore
+  else if (appStore !== undefined) {
+    const storeProblem = hostStoreProblem(appStore)
+    if (storeProblem !== undefined) throw new InvalidOptionsError(`${at('appStore')}: ${storeProblem}`)
+  }
+  // With a store, the static apps may be left out.
+  if (appStore !== undefined && rest.apps === undefined) rest.apps = []
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
@@ -363,11 +390,14 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
     })
   }
   resolved.apps.forEach((app, i) => {
-    app.webhooks.forEach((hook, j) => {
-      if (!URL.canParse(hook.url)) {
-        throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].webhooks[${j}].url: not a valid URL`)
-      }
-    })
+    const problem = webhookUrlProblem(app)
+    if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].${problem}`)
   })
   return resolved
+}
+
+/** `webhooks[j].url: not a valid URL` for the first webhook URL the WHATWG parser refuses, else undefined. */
+export function webhookUrlProblem (app: AppConfig): string | undefined {
+  const j = app.webhooks.findIndex((hook) => !URL.canParse(hook.url))
+  return j === -1 ? undefined : `webhooks[${j}].url: not a valid URL`
 }

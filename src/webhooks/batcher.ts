@@ -2,7 +2,8 @@
  * Batching per app (never across apps): released events gather for one tick (`batchMs`) or until
  * `batchSize`, then each of the app's webhooks gets one delivery with the events it asked for, in order.
  */
-import type { AppConfig, WebhookConfig } from '../options.js'
+import type { App } from '../apps/app-store.js'
+import type { WebhookConfig } from '../options.js'
 import type { Delivery, WebhookEvent } from './types.js'
 
 /** Whether a webhook wants an event: its type, and the channel-name filter when there is one. */
@@ -19,7 +20,8 @@ export class Batcher {
 
   constructor (
     private readonly batchSize: number,
-    private readonly apps: ReadonlyMap<string, AppConfig>,
+    /** An app's current version (its webhooks). */
+    private readonly appOf: (appId: string) => App | undefined,
     private readonly now: () => number,
     private readonly out: (delivery: Delivery) => void
   ) {}
@@ -28,7 +30,7 @@ export class Batcher {
   get size (): number { return this.#open.size }
 
   add (appId: string, event: WebhookEvent): void {
-    const app = this.apps.get(appId)
+    const app = this.appOf(appId)
     if (app === undefined || !app.webhooks.some((hook) => wants(hook, event))) return
     let events = this.#open.get(appId)
     if (events === undefined) {
@@ -47,7 +49,7 @@ export class Batcher {
   #flushApp (appId: string): void {
     const events = this.#open.get(appId)
     this.#open.delete(appId)
-    const app = this.apps.get(appId)
+    const app = this.appOf(appId)
     if (events === undefined || app === undefined) return
     const time = this.now()
     for (const hook of app.webhooks) {

@@ -27,7 +27,7 @@ export interface RedisQueueOptions {
   /** A connection the queue owns (it makes a second one for its blocking reads, and closes both). */
   readonly redis: Redis
   readonly keyPrefix: string
-  /** Apps that have webhooks: one stream each. */
+  /** Apps that have webhooks: one stream each (more are added by `watch`). */
   readonly appIds: readonly string[]
   readonly limitPerApp: number
   readonly claimIdleMs: number
@@ -79,16 +79,26 @@ export class RedisWebhookQueue implements WebhookQueue {
   async start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string) => number): Promise<void> {
     this.#take = take
     this.#capacity = capacity
-    for (const key of this.#keys.values()) {
-      await this.#redis.call('XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-        if (!err.message.includes('BUSYGROUP')) throw err
-      })
-    }
+    for (const key of this.#keys.values()) await this.#createGroup(key)
     this.#loop = this.#readLoop()
     const every = Math.max(50, Math.floor(this.options.claimIdleMs / 3))
     this.#claimTimer = setInterval(() => { void this.#maintain() }, every)
     this.#claimTimer.unref()
     void this.#maintain()
+  }
+
+  async #createGroup (key: string): Promise<void> {
+    await this.#redis.call('XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err
+    })
+  }
+
+  /** Reads the stream of an app first seen after `start` (an app of a store) from now on. */
+  async watch (appId: string): Promise<void> {
+    if (this.#keys.has(appId)) return
+    const key = this.key(appId)
+    await this.#createGroup(key)
+    this.#keys.set(appId, key)
   }
 
   async push (delivery: Delivery): Promise<PushResult> {
