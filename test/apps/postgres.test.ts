@@ -4,52 +4,18 @@
  * served at once, no query for a warm app, changes through the trigger (rotated secret, settings, disabled,
  * deleted, TRUNCATE) applied to open connections, and bad rows skipped with one log line.
  */
-import { readFile } from 'node:fs/promises'
-import t, { type Test } from 'tap'
-import type pg from 'pg'
+import t from 'tap'
 import type { AppInput } from '../../src/index.js'
-import { DATABASE_URL, insertApp, settingsOf, sqlClient, testTable } from '../helpers/postgres.js'
-import { captureLog, type CapturedLog } from '../helpers/log.js'
-import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
+import { insertApp, testTable } from '../helpers/postgres.js'
+import { captureLog } from '../helpers/log.js'
+import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
 import { receiver } from '../webhooks/receiver.js'
-import { applied, APPLY_MS, changeSettings, disable, remove, rotateSecret, within, type Backend } from './scenarios.js'
+import { applied, APPLY_MS, changeSettings, disable, remove, rotateSecret, within } from './scenarios.js'
+import { createTable, pgServer, pgSetup } from './pg-setup.js'
 
 const APP: AppInput = { id: 'pg-app', key: 'pg-key', secret: 'pg-secret', clientEvents: true, limits: { presenceMembers: 7 } }
-
-export interface PgSetup { db: pg.Client, table: string, backend: Backend }
-
-/** The shipped SQL for a table of another name, as a DBA would run it. */
-export async function createTable (db: pg.Client, table: string): Promise<void> {
-  const sql = await readFile(new URL('../../sql/broadcastt_apps.sql', import.meta.url), 'utf8')
-  await db.query(sql.replaceAll('broadcastt_apps', table))
-}
-
-/**
- * A table of the test's own (made from the SQL file, with `apps` in it, unless `created` is false), a client
- * to change it, and the backend the scenarios change apps through. Rows are inserted before any server
- * listens, so no notification of theirs arrives while a test runs.
- */
-export async function pgSetup (t: Test, apps: readonly AppInput[] = [], created = true): Promise<PgSetup> {
-  const table = testTable(t)
-  const db = await sqlClient(t)
-  if (created) await createTable(db, table)
-  for (const app of apps) await insertApp(db, table, app)
-  const backend: Backend = {
-    put: async (app) => {
-      await db.query(`INSERT INTO "${table}" (id, key, secret, enabled, settings) VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (id) DO UPDATE SET key = $2, secret = $3, enabled = $4, settings = $5`,
-      [app.id, app.key, app.secret, app.enabled ?? true, JSON.stringify(settingsOf(app))])
-    },
-    remove: async (id) => { await db.query(`DELETE FROM "${table}" WHERE id = $1`, [id]) }
-  }
-  return { db, table, backend }
-}
-
-export async function pgServer (t: Test, table: string, options: Record<string, unknown> = {}, log?: CapturedLog): Promise<TestServer> {
-  return await startServer(t, { apps: [], appStore: { type: 'postgres', url: DATABASE_URL, table }, ...options }, undefined, log?.stream)
-}
 
 const queries = async (server: TestServer): Promise<number> =>
   Number(/^broadcastt_app_store_queries_total (\d+)$/m.exec((await server.app.broadcastt.metrics()).body)?.[1])
