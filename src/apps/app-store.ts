@@ -33,8 +33,11 @@ export interface AppSource {
   /** The records of several ids (those that exist), for reloads. */
   byIds (ids: readonly string[]): Promise<Loaded[]>
   list? (): Promise<Loaded[]>
-  /** Starts watching the source: `changed(ids)` names changed apps, `changed(undefined)` means any may have. */
-  start? (changed: (ids: readonly string[] | undefined) => void): Promise<void>
+  /**
+   * Starts watching the source: `changed(ids)` names changed apps, `changed(undefined)` means any may have;
+   * it rejects when the reload failed.
+   */
+  start? (changed: (ids: readonly string[] | undefined) => Promise<void>): Promise<void>
   /** False while changes may be missed (the source is unreachable); readiness says `degraded`. */
   healthy? (): boolean
   close? (): Promise<void>

@@ -2,17 +2,18 @@
  * The LISTEN connection of the PostgreSQL app store: one `pg.Client` of its own that receives the table's
  * notifications. It is probed every few seconds (a connection cut without a FIN only shows when a query
  * goes unanswered); when it is lost it reconnects with a backoff, and once listening again asks for a full
- * reload, since notifications sent meanwhile were missed.
+ * reload, since notifications sent meanwhile were missed, until one succeeds (it is not `up` before).
  */
 import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
+import { withTimeout } from '../hub/adapter-call.js'
 
 /** Milliseconds between two probes of the connection. */
-const PROBE_MS = 2000
+export const PROBE_MS = 2000
 /** Reconnection backoff: 100 ms doubling up to 5 s. */
 const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000)
 /** Milliseconds `close()` waits for a graceful goodbye before it cuts the socket. */
-const CLOSE_MS = 1000
+export const CLOSE_MS = 1000
 
 export interface ListenerOptions {
   readonly client: pg.ClientConfig
@@ -20,13 +21,15 @@ export interface ListenerOptions {
   readonly log: FastifyBaseLogger
   /** A notification's payload. */
   readonly notified: (payload: string) => void
-  /** Listening again after the connection was lost: what was notified meanwhile is unknown. */
-  readonly reconnected: () => void
+  /** Listening again after the connection was lost: what was notified meanwhile is unknown (retried until it resolves). */
+  readonly reconnected: () => Promise<void>
 }
 
 export class PgListener {
   #client: pg.Client | undefined
   #up = false
+  /** Whether what was missed while disconnected has been caught up with (`reconnected` resolved). */
+  #synced = true
   #closed = false
   #attempt = 0
   #retry: NodeJS.Timeout | undefined
@@ -35,8 +38,8 @@ export class PgListener {
 
   constructor (private readonly options: ListenerOptions) {}
 
-  /** Whether it is connected and listening (notifications arrive). */
-  get up (): boolean { return this.#up }
+  /** Whether it is connected, listening (notifications arrive) and caught up with what it missed. */
+  get up (): boolean { return this.#up && this.#synced }
 
   /** Connects and listens; rejects when PostgreSQL cannot be reached. */
   async start (): Promise<void> {
@@ -83,8 +86,9 @@ export class PgListener {
       this.#retry = undefined
       this.#connect().then(() => {
         this.#attempt = 0
+        this.#synced = false
         this.options.log.info('app store: listening to PostgreSQL again; reloading the cached apps')
-        this.options.reconnected()
+        this.#catchUp()
       }, () => {
         if (!this.#closed) this.#schedule()
       })
@@ -92,10 +96,21 @@ export class PgListener {
     this.#retry.unref()
   }
 
-  /** A query on the connection; a connection whose query fails or times out is lost. */
+  /** Reloads what may have changed while disconnected; the probe tries again until it succeeds. */
+  #catchUp (): void {
+    this.#probing = true
+    this.options.reconnected().then(() => { this.#synced = true }, () => {})
+      .finally(() => { this.#probing = false })
+  }
+
+  /** A query on the connection (a connection whose query fails or times out is lost), or a catch-up not done yet. */
   #check (): void {
     const client = this.#client
     if (client === undefined || this.#probing || !this.#up) return
+    if (!this.#synced) {
+      this.#catchUp()
+      return
+    }
     this.#probing = true
     client.query('SELECT 1').then(() => {}, (err: Error) => { this.#lost(client, err) })
       .finally(() => { this.#probing = false })
@@ -109,12 +124,7 @@ export class PgListener {
     this.#client = undefined
     this.#up = false
     if (client === undefined) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      client.end().catch(() => {}),
-      new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_MS) })
-    ])
-    clearTimeout(timer)
+    await withTimeout(client.end(), CLOSE_MS, 'closing the LISTEN connection').catch(() => {})
     client.connection.stream.destroy()
   }
 }

@@ -10,7 +10,8 @@ import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { AppStoreUnavailableError } from '../errors.js'
 import { checkApp, type AppSource, type Loaded } from './app-store.js'
-import { PgListener } from './postgres-listener.js'
+import { CLOSE_MS, PgListener, PROBE_MS } from './postgres-listener.js'
+import { withTimeout } from '../hub/adapter-call.js'
 import { DEFAULT_APP_TABLE, type PostgresAppStoreConfig } from './store-options.js'
 
 /** The shipped SQL, whose names all derive from the default table name. */
@@ -50,8 +51,13 @@ export class PostgresAppStore implements AppSource {
   readonly #listener: PgListener
   readonly #table: string
   readonly #select: string
-  #changed: (ids: readonly string[] | undefined) => void = () => {}
+  #changed: (ids: readonly string[] | undefined) => Promise<void> = async () => {}
   #closed = false
+  /** The pool's connections, so none outlives `close()`. */
+  readonly #clients = new Set<pg.Client>()
+  /** Whether the last query through the pool succeeded; while not, a probe asks every PROBE_MS. */
+  #poolOk = true
+  #probe: NodeJS.Timeout | undefined
 
   constructor (private readonly options: PostgresStoreOptions) {
     const { config, timeoutMs, log } = options
@@ -66,29 +72,34 @@ export class PostgresAppStore implements AppSource {
     this.#pool = new pg.Pool({ ...client, max: config.poolSize })
     // An idle pooled connection that fails is dropped by the pool; the next query opens another.
     this.#pool.on('error', (err) => { log.warn({ err }, 'app store: a pooled PostgreSQL connection failed') })
+    this.#pool.on('connect', (client) => { this.#clients.add(client) })
+    this.#pool.on('remove', (client) => { this.#clients.delete(client) })
     this.#listener = new PgListener({
       client,
       channel: `${this.#table}_changed`,
       log,
       notified: (payload) => { this.#notified(payload) },
-      reconnected: () => { this.#changed(undefined) }
+      reconnected: async () => { await this.#changed(undefined) }
     })
     this.#select = `SELECT id, key, secret, enabled, settings FROM "${this.#table}"`
   }
 
   /** Creates what is missing, then listens; throws `AppStoreUnavailableError` when that fails. */
-  async start (changed: (ids: readonly string[] | undefined) => void): Promise<void> {
+  async start (changed: (ids: readonly string[] | undefined) => Promise<void>): Promise<void> {
     this.#changed = changed
     try {
       await this.#install()
       await this.#listener.start()
+      this.#probe = setInterval(() => { if (!this.#poolOk) this.#rows('SELECT 1', []).catch(() => {}) }, PROBE_MS)
+      this.#probe.unref()
     } catch (error) {
       await this.close()
       throw new AppStoreUnavailableError(`${this.#table}: ${(error as Error).message}`)
     }
   }
 
-  healthy (): boolean { return this.#listener.up }
+  /** Listening, caught up, and answering queries. */
+  healthy (): boolean { return this.#listener.up && this.#poolOk }
 
   async byKey (key: string): Promise<Loaded | undefined> {
     return (await this.#rows(`${this.#select} WHERE key = $1`, [key]))[0]
@@ -109,13 +120,22 @@ export class PostgresAppStore implements AppSource {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#probe)
     await this.#listener.close()
-    await this.#pool.end()
+    // A connection to a peer that stopped answering would hold a graceful end forever: cut what is left.
+    await withTimeout(this.#pool.end(), CLOSE_MS, 'closing the pool').catch(() => {})
+    for (const client of this.#clients) client.connection.stream.destroy()
   }
 
   async #rows (text: string, values: unknown[]): Promise<Loaded[]> {
-    const result = await this.#pool.query<Row>(text, values)
-    return result.rows.map(rowToApp)
+    try {
+      const result = await this.#pool.query<Row>(text, values)
+      this.#poolOk = true
+      return result.rows.map(rowToApp)
+    } catch (error) {
+      this.#poolOk = false
+      throw error
+    }
   }
 
   /** A notification's JSON array of ids; anything else (a TRUNCATE's '') reloads every cached app. */
@@ -124,8 +144,8 @@ export class PostgresAppStore implements AppSource {
     try {
       ids = JSON.parse(payload)
     } catch {}
-    if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) this.#changed(ids as string[])
-    else this.#changed(undefined)
+    const changed = Array.isArray(ids) && ids.every((id) => typeof id === 'string') ? ids as string[] : undefined
+    this.#changed(changed).catch(() => {}) // a reload that fails is logged; the TTL brings the apps up to date
   }
 
   /** Runs the shipped SQL (named after the table) unless the table and both triggers exist already. */

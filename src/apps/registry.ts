@@ -101,9 +101,13 @@ export class AppRegistry {
   /** Store apps in the cache. */
   get cached (): number { return this.#byId.size }
 
-  /** False while the store fails or may miss changes: readiness says `degraded`. */
+  /**
+   * False while the store fails or may miss changes: readiness says `degraded`. A store that watches itself
+   * (PostgreSQL: probes, LISTEN) says so; a host's store is judged by its last answer.
+   */
   available (): boolean {
-    return this.#ok && (this.#source?.healthy?.() ?? true)
+    const source = this.#source
+    return source?.healthy === undefined ? this.#ok : source.healthy()
   }
 
   /**
@@ -116,9 +120,9 @@ export class AppRegistry {
   }
 
   async start (): Promise<void> {
-    await this.#source?.start?.((ids) => {
-      if (ids === undefined) void this.reloadAll()
-      else for (const id of ids) void this.changed(id)
+    await this.#source?.start?.(async (ids) => {
+      if (ids === undefined) await this.reloadAll()
+      else await Promise.all(ids.map(async (id) => { await this.changed(id) }))
     })
   }
 
@@ -189,13 +193,18 @@ export class AppRegistry {
     await this.#changes.get(id)
   }
 
-  /** Reloads every cached app and every app with connections here (notifications may have been missed). */
+  /**
+   * Reloads every cached app and every app with connections here (notifications may have been missed);
+   * rejects when the store did not answer.
+   */
   async reloadAll (): Promise<void> {
     this.#generation++
     this.#unknownKeys.clear()
     this.#unknownIds.clear()
     const ids = [...new Set([...this.#byId.keys(), ...this.#users?.appIds() ?? []])].filter((id) => !this.#staticById.has(id))
-    for (let i = 0; i < ids.length; i += RELOAD_CHUNK) await this.#reload(ids.slice(i, i + RELOAD_CHUNK))
+    for (let i = 0; i < ids.length; i += RELOAD_CHUNK) {
+      if (!await this.#reload(ids.slice(i, i + RELOAD_CHUNK))) throw new Error('app store: the reload failed')
+    }
   }
 
   /**
@@ -364,11 +373,11 @@ export class AppRegistry {
     if (this.#byKey.get(entry.app.key) === entry) this.#byKey.delete(entry.app.key)
   }
 
-  /** Reloads apps by id and reports each through `onChange`; on failure they stay as they were. */
-  async #reload (ids: readonly string[]): Promise<void> {
+  /** Reloads apps by id and reports each through `onChange`; false when that failed (they stay as they were). */
+  async #reload (ids: readonly string[]): Promise<boolean> {
     const source = this.#source as AppSource
     const loaded = await this.#ask(source.byIds(ids), 'app reload')
-    if (loaded === false) return
+    if (loaded === false) return false
     const found = new Map<string, Loaded>()
     for (const record of loaded) found.set(record.ok ? record.app.id : record.id, record)
     for (const id of ids) {
@@ -380,5 +389,6 @@ export class AppRegistry {
       } else this.#cache(app)
       this.#onChange(id, app)
     }
+    return true
   }
 }

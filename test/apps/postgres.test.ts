@@ -12,20 +12,13 @@ import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
 import { receiver } from '../webhooks/receiver.js'
-import { applied, APPLY_MS, changeSettings, disable, remove, rotateSecret, within } from './scenarios.js'
+import { applied, APPLY_MS, changeSettings, disable, eventually, remove, rotateSecret, within } from './scenarios.js'
 import { createTable, pgServer, pgSetup } from './pg-setup.js'
 
 const APP: AppInput = { id: 'pg-app', key: 'pg-key', secret: 'pg-secret', clientEvents: true, limits: { presenceMembers: 7 } }
 
 const queries = async (server: TestServer): Promise<number> =>
   Number(/^broadcastt_app_store_queries_total (\d+)$/m.exec((await server.app.broadcastt.metrics()).body)?.[1])
-
-/** Retries `attempt` until it holds, within APPLY_MS: for a change that no event announces (a new app). */
-async function eventually (attempt: () => Promise<boolean>, what: string): Promise<void> {
-  await within(APPLY_MS, (async () => {
-    while (!await attempt()) await new Promise((resolve) => setTimeout(resolve, 25))
-  })(), what)
-}
 
 t.test('the table and its triggers are created at start; the shipped SQL file creates the same', async (t) => {
   const { db, table } = await pgSetup(t, [], false)

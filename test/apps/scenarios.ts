@@ -35,6 +35,15 @@ export async function within<T> (ms: number, work: Promise<T>, what: string): Pr
   }
 }
 
+/** Retries `attempt` until it holds, within `ms`: for a condition that no event announces (a new app, readiness). */
+export async function eventually (attempt: () => boolean | Promise<boolean>, what: string, ms = APPLY_MS): Promise<void> {
+  const deadline = Date.now() + ms
+  await within(ms, (async () => {
+    // The loop ends at the deadline too, so a condition that never holds leaves nothing running.
+    while (Date.now() < deadline && !await attempt()) await new Promise((resolve) => setTimeout(resolve, 25))
+  })(), what)
+}
+
 /** Resolves once `app` has applied a change of app `id` (its next `app_changed`), with the change's kind. */
 export function applied (app: FastifyInstance, id: string): Promise<string> {
   return new Promise((resolve) => {
