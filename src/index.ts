@@ -124,9 +124,9 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
-export type { BroadcasttOptions, AppInput, Clock, PostgresAppStoreConfigInput } from './options.js'
+export type { BroadcasttOptions, AppInput, Clock } from './options.js'
 export type { App, AppStore } from './apps/app-store.js'
-export type { AppCacheOptions } from './apps/store-options.js'
+export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
 export type { RedisAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'

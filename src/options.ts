@@ -12,7 +12,7 @@ import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } fr
 import type { AuthorizeOptions } from './authorize/options.js'
 import type { AppStore } from './apps/app-store.js'
 import {
-  AppCacheSchema, hostStoreProblem, isAppStoreConfig, PostgresAppStoreSchema, type AppCacheOptions, type PostgresAppStoreConfig
+  AppCacheSchema, appStoreData, PostgresAppStoreSchema, type AppCacheOptions, type PostgresAppStoreConfigInput
 } from './apps/store-options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
@@ -274,18 +274,11 @@ export interface BroadcasttOptions {
   adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
-  /**
-   * Where apps beyond `apps` come from, looked up by key and id at run time (docs/apps.md):
-   * `{ type: 'postgres', url, table? }` makes the plugin read a PostgreSQL table (and own its pool), or the
-   * host's own store, an object with `byKey` and `byId` (and optionally `list`).
-   */
+  /** Apps looked up at run time: a PostgreSQL table the plugin reads, or the host's own store (docs/apps.md). */
   appStore?: AppStore | PostgresAppStoreConfigInput
   /** Bounds of the cache in front of `appStore`: TTL, sizes, store queries per second (docs/apps.md). */
   appCache?: Partial<AppCacheOptions>
 }
-
-/** `{ type: 'postgres', url, table?, poolSize? }` */
-export type PostgresAppStoreConfigInput = Pick<PostgresAppStoreConfig, 'type' | 'url'> & Partial<PostgresAppStoreConfig>
 
 export interface AppInput {
   id: string
@@ -361,14 +354,9 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
     throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
   }
   const appStore = (input as { appStore?: unknown } | undefined)?.appStore
-  const at = (path: string): string => [root, path].filter((part) => part !== '').join('.')
-  if (isAppStoreConfig(appStore)) rest.appStore = appStore
-  else if (appStore !== undefined) {
-    const storeProblem = hostStoreProblem(appStore)
-    if (storeProblem !== undefined) throw new InvalidOptionsError(`${at('appStore')}: ${storeProblem}`)
-  }
-  // With a store, the static apps may be left out.
-  if (appStore !== undefined && rest.apps === undefined) rest.apps = []
+  const storeData = appStoreData(appStore, [root, 'appStore'].filter((part) => part !== '').join('.'))
+  if (storeData !== undefined) rest.appStore = storeData
+  if (appStore !== undefined && rest.apps === undefined) rest.apps = [] // with a store, static apps are optional
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))

@@ -3,7 +3,8 @@
  * (the PostgreSQL store the plugin owns, or the host's own store).
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { PostgresAppStoreConfigInput, ResolvedOptions } from '../options.js'
+import type { ResolvedOptions } from '../options.js'
+import type { PostgresAppStoreConfigInput } from './store-options.js'
 import { hostSource, type AppStore } from './app-store.js'
 import { PostgresAppStore } from './postgres-store.js'
 import { AppRegistry } from './registry.js'

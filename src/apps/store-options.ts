@@ -4,6 +4,7 @@
  * of the lookup cache in front of it.
  */
 import { Type, type Static } from '@sinclair/typebox'
+import { InvalidOptionsError } from '../errors.js'
 
 /** The table the PostgreSQL store reads when none is named (sql/broadcastt_apps.sql creates it). */
 export const DEFAULT_APP_TABLE = 'broadcastt_apps'
@@ -54,19 +55,30 @@ export const AppCacheSchema = Type.Object({
 
 export type AppCacheOptions = Static<typeof AppCacheSchema>
 
-/** Whether the `appStore` option is a configuration (plain data) rather than the host's own store. */
-export function isAppStoreConfig (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && 'type' in value &&
-    typeof (value as { byKey?: unknown }).byKey !== 'function'
-}
+/** `{ type: 'postgres', url, table?, poolSize? }` as the plugin accepts it. */
+export type PostgresAppStoreConfigInput = Pick<PostgresAppStoreConfig, 'type' | 'url'> & Partial<PostgresAppStoreConfig>
 
 /** Why `value` is not a host store (an object with `byKey` and `byId` functions), or undefined. */
-export function hostStoreProblem (value: unknown): string | undefined {
+function hostStoreProblem (value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'Expected { type: \'postgres\', url } or an object with byKey and byId'
   const store = value as Record<string, unknown>
   for (const name of ['byKey', 'byId']) {
     if (typeof store[name] !== 'function') return `${name}: Expected function`
   }
   if (store.list !== undefined && typeof store.list !== 'function') return 'list: Expected function'
+  return undefined
+}
+
+/**
+ * The `appStore` option as data for the options schema: a configuration (`{ type, ... }`) as it is,
+ * undefined for none or for the host's own store, which must have `byKey` and `byId` (else it throws naming `path`).
+ */
+export function appStoreData (value: unknown, path: string): unknown {
+  if (value === undefined) return undefined
+  if (typeof value === 'object' && value !== null && 'type' in value && typeof (value as { byKey?: unknown }).byKey !== 'function') {
+    return value
+  }
+  const problem = hostStoreProblem(value)
+  if (problem !== undefined) throw new InvalidOptionsError(`${path}: ${problem}`)
   return undefined
 }
