@@ -9,6 +9,7 @@ import type { AppInput, Clock } from '../../src/index.js'
 import { systemClock } from '../../src/hub/heartbeat.js'
 import { startServer, TEST_APP, type TestServer } from '../helpers/server.js'
 import { captureLog } from '../helpers/log.js'
+import { GatedAdapter } from '../helpers/gated-adapter.js'
 import WebSocket from 'ws'
 import { connect, open, TestClient } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
@@ -117,4 +118,30 @@ t.test('a store that never answers: a miss is refused once adapterTimeoutMs is o
   const rest = await within(3000, signed(server, 'GET', '/channels', { app: STORED }), 'REST refusal')
   t.equal(rest.status, 404)
   store.release()
+})
+
+t.test('an app disabled while its connection quota is checked: the connection is refused 4003', async (t) => {
+  const quota = { ...STORED, limits: { maxConnections: 5 } }
+  const store = new FakeStore([quota])
+  const adapter = new GatedAdapter()
+  const { server, backend } = await withStore(t, store, { adapter })
+  t.teardown(() => adapter.close())
+  await open(t, server.wsUrl(quota.key))
+  adapter.hold('addConnection')
+  const counting = adapter.called('addConnection')
+  const late = connect(server.wsUrl(quota.key))
+  await counting
+  await backend.put({ ...quota, enabled: false })
+  adapter.release('addConnection')
+  t.match((await late).first.json, { code: 4003 }, 'admitted before the change, refused after it')
+  t.equal(server.app.broadcastt.readiness(), 'ready')
+})
+
+t.test('a plain HTTP request to an uncached key asks the store nothing', async (t) => {
+  const store = new FakeStore([STORED])
+  const { server } = await withStore(t, store)
+  const response = await fetch(`http://127.0.0.1:${server.port}/app/${STORED.key}`)
+  t.equal(response.status, 404)
+  await response.arrayBuffer()
+  t.equal(store.calls, 0, 'only WebSocket upgrades look keys up')
 })

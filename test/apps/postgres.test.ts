@@ -4,9 +4,12 @@
  * served at once, no query for a warm app, changes through the trigger (rotated secret, settings, disabled,
  * deleted, TRUNCATE) applied to open connections, and bad rows skipped with one log line.
  */
+import Fastify from 'fastify'
 import t from 'tap'
+import broadcastt from '../../src/index.js'
+import { PostgresAppStore } from '../../src/apps/postgres-store.js'
 import type { AppInput } from '../../src/index.js'
-import { insertApp, testTable } from '../helpers/postgres.js'
+import { DATABASE_URL, insertApp, testTable } from '../helpers/postgres.js'
 import { captureLog } from '../helpers/log.js'
 import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
@@ -115,4 +118,28 @@ t.test('a static app wins over a row with its key', async (t) => {
   t.ok(client.socketId)
   t.equal((await signed(server, 'GET', '/channels')).status, 200, 'the static app\'s secret signs')
   t.equal((await signed(server, 'GET', '/channels', { app: { id: 'impostor', key: TEST_APP.key, secret: 'other' } })).status, 404)
+})
+
+t.test('a table that cannot get its trigger: registration fails with a clear error, nothing is left open', async (t) => {
+  const { db, table } = await pgSetup(t, [], false)
+  await db.query(`CREATE VIEW "${table}" AS SELECT 'x'::text AS id`)
+  t.teardown(async () => { await db.query(`DROP VIEW IF EXISTS "${table}"`) })
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(broadcastt, { appStore: { type: 'postgres', url: DATABASE_URL, table } }) },
+    { code: 'FST_BROADCASTT_APP_STORE_UNAVAILABLE', message: new RegExp(`^PostgreSQL app store unavailable: ${table}: "${table}" is a view`) })
+  const functions = await db.query('SELECT count(*)::int AS n FROM pg_proc WHERE proname = $1', [`${table}_notify`])
+  t.equal(functions.rows[0]?.n, 0, 'the failed creation was rolled back')
+})
+
+t.test('list(): every row, bad ones left out', async (t) => {
+  const { db, table } = await pgSetup(t, [APP, { ...APP, id: 'other', key: 'other-key' }])
+  await insertApp(db, table, { ...APP, id: 'broken', key: 'broken-key' }, { limits: 'none' })
+  const store = new PostgresAppStore({ config: { type: 'postgres', url: DATABASE_URL, table, poolSize: 1 }, timeoutMs: 2000, log: Fastify().log })
+  await store.start(async () => {})
+  t.teardown(() => store.close())
+  const listed = await store.list()
+  t.same(listed.map((loaded) => loaded.ok ? loaded.app.id : `${loaded.id}: ${loaded.problem}`),
+    ['broken: settings.limits: Expected object', 'other', 'pg-app'])
+  t.ok(store.healthy())
 })

@@ -202,3 +202,52 @@ t.test('list(): static apps, then the store\'s', async (t) => {
   const { registry } = setup()
   t.same((await registry.list()).map((app) => app.id), ['static', 'a', 'b'])
 })
+
+t.test('a key that moves to another app: the old holder\'s entry is dropped', async (t) => {
+  const { registry, store } = setup()
+  await registry.byKey('ka')
+  store.apps.delete('a')
+  store.set({ id: 'a2', key: 'ka', secret: 'new-owner' })
+  clearUnknown(registry)
+  t.equal(registry.peekKey('ka')?.id, 'a', 'cached before the move')
+  await registry.changed('a')
+  t.equal(registry.peekKey('ka'), undefined)
+  t.equal((await registry.byKey('ka'))?.id, 'a2')
+  t.equal(registry.peekId('a'), null)
+})
+
+t.test('a reload that fails keeps the app (stale) and says so; reloadAll rejects', async (t) => {
+  const { registry, store, changes, clock } = setup()
+  await registry.byKey('ka')
+  store.failing = true
+  await registry.changed('a')
+  t.equal(registry.peekKey('ka')?.id, 'a', 'still served (and one reload tried behind it)')
+  await registry.settled('a')
+  t.same(changes, [], 'nothing applied')
+  await t.rejects(registry.reloadAll(), /the reload failed/)
+  store.failing = false
+  store.set({ ...A, secret: 'fresh' })
+  t.equal(registry.peekKey('ka')?.secret, 'sa', 'no second try within the TTL')
+  clock.ms += APP_CACHE_DEFAULTS.ttlMs + 1
+  t.equal(registry.peekKey('ka')?.secret, 'sa', 'served stale once more, and reloaded behind it')
+  await registry.settled('a')
+  t.equal(registry.peekKey('ka')?.secret, 'fresh')
+  await registry.reloadAll()
+  t.equal(changes.length, 2, 'reloadAll applies every cached app')
+})
+
+t.test('one log line per bad record, within a bounded memory of them', async (t) => {
+  const { registry, store, log, clock } = setup({ maxUnknown: 2, unknownTtlMs: 1 })
+  for (const id of ['x1', 'x2', 'x3']) store.set({ id, key: `k${id}`, secret: 's', dialects: [] })
+  for (const key of ['kx1', 'kx2', 'kx3']) {
+    await registry.byKey(key)
+    clock.ms += 2
+  }
+  await registry.byKey('kx3')
+  t.equal(messages(log, 50).length, 3, 'the third one was remembered after the first two were forgotten')
+})
+
+/** Forgets remembered unknown keys as a change notice does (any id: nothing cached under it). */
+function clearUnknown (registry: AppRegistry): void {
+  void registry.changed('nothing-cached-under-this-id')
+}
