@@ -27,12 +27,15 @@ export class ConsoleAuth {
     return safeEqualHex(hmacSha256Hex(this.#key, given), this.#tokenDigest)
   }
 
-  /** Whether the request presents the token (Bearer) or a live session cookie. */
-  allows (headers: { authorization?: string | undefined, cookie?: string | undefined }): boolean {
+  /**
+   * What the request presents: the token (Bearer) or a live session cookie (`allowed`), a wrong Bearer
+   * token (`wrong`: a guess, which spends the login budget), or neither (`none`).
+   */
+  check (headers: { authorization?: string | undefined, cookie?: string | undefined }): 'allowed' | 'wrong' | 'none' {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
-    if (bearer !== undefined) return this.isToken(bearer)
+    if (bearer !== undefined) return this.isToken(bearer) ? 'allowed' : 'wrong'
     const session = cookieValue(headers.cookie, SESSION_COOKIE)
-    return session !== undefined && this.#validSession(session)
+    return session !== undefined && this.#validSession(session) ? 'allowed' : 'none'
   }
 
   /** A session cookie's value: `<expiry seconds>.<HMAC of it keyed with the token>`. */

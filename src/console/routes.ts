@@ -59,12 +59,14 @@ export function registerConsoleRoutes (scope: FastifyInstance, deps: ConsoleRout
     void reply.header('retry-after', String(requests.retryAfter(request.ip, now())))
     throw new RateLimitedError('Too many console requests from this address')
   })
-  /** A wrong token: spends the login budget (429 once empty), then the login page with its error. */
+  /** A wrong token spends the login budget: 429 once it is empty. */
+  const guessed = (request: FastifyRequest, reply: FastifyReply): void => {
+    if (logins.take(request.ip, now())) return
+    void reply.header('retry-after', String(logins.retryAfter(request.ip, now())))
+    throw new RateLimitedError('Too many wrong console tokens from this address')
+  }
   const refuse = (request: FastifyRequest, reply: FastifyReply): string => {
-    if (!logins.take(request.ip, now())) {
-      void reply.header('retry-after', String(logins.retryAfter(request.ip, now())))
-      throw new RateLimitedError('Too many wrong console tokens from this address')
-    }
+    guessed(request, reply)
     return html(reply, 401, loginPage(base, true))
   }
   const loggedIn = (request: FastifyRequest, reply: FastifyReply): void => {
@@ -79,7 +81,9 @@ export function registerConsoleRoutes (scope: FastifyInstance, deps: ConsoleRout
       loggedIn(request, reply) // the token leaves the address bar: the redirect drops the query
       return ''
     }
-    if (auth.allows(request.headers)) return html(reply, 200, consolePage(base))
+    const access = auth.check(request.headers)
+    if (access === 'allowed') return html(reply, 200, consolePage(base))
+    if (access === 'wrong') return refuse(request, reply)
     return html(reply, 401, loginPage(base, false))
   })
 
@@ -107,14 +111,18 @@ export function registerConsoleRoutes (scope: FastifyInstance, deps: ConsoleRout
     return body
   })
 
-  scope.register(async (api) => { registerApi(api, deps) }, { prefix: '/api' })
+  scope.register(async (api) => { registerApi(api, deps, guessed) }, { prefix: '/api' })
 }
 
-function registerApi (api: FastifyInstance, deps: ConsoleRouteDeps): void {
+function registerApi (api: FastifyInstance, deps: ConsoleRouteDeps,
+  guessed: (request: FastifyRequest, reply: FastifyReply) => void): void {
   const { auth, rest, listApps, feed } = deps
   api.addHook('onRequest', async (request, reply) => {
     void reply.headers(SECURITY_HEADERS)
-    if (!auth.allows(request.headers)) throw new UnauthorizedError('The console needs its token (Authorization: Bearer) or a login')
+    const access = auth.check(request.headers)
+    if (access === 'allowed') return
+    if (access === 'wrong') guessed(request, reply)
+    throw new UnauthorizedError('The console needs its token (Authorization: Bearer) or a login')
   })
   api.setErrorHandler((error: FastifyError, _request, reply) => {
     void reply.send(error.validation === undefined ? error : new InvalidRequestError(error.message))

@@ -54,6 +54,9 @@ t.test('Authorization: Bearer opens the page and the API', async (t) => {
   const server = await startConsole(t)
   const page = await fetch(server.base, { headers: BEARER })
   t.equal(page.status, 200)
+  const wrongPage = await fetch(server.base, { headers: { authorization: 'Bearer not-the-console-token' } })
+  t.equal(wrongPage.status, 401, 'a wrong Bearer token gets the login page')
+  t.match(await wrongPage.text(), /That token is not the console's token/)
   t.match(await page.text(), /<div id="console" data-base="\/console">/)
   const apps = await fetch(server.base + '/api/apps', { headers: BEARER })
   t.equal(apps.status, 200)
@@ -127,6 +130,9 @@ t.test('wrong tokens spend a per-address budget: 429 with Retry-After once it is
   t.ok(Number(limited.headers.get('retry-after')) >= 1, 'with Retry-After')
   t.equal((await limited.json() as { code: string }).code, 'FST_BROADCASTT_RATE_LIMITED')
   t.equal((await fetch(`${server.base}?token=wrong-token-in-query`, { redirect: 'manual' })).status, 429, '?token= spends the same budget')
+  const bearer = { authorization: 'Bearer wrong-token-as-bearer' }
+  t.equal((await fetch(server.base + '/api/apps', { headers: bearer })).status, 429, 'so does a wrong Bearer token on the API')
+  t.equal((await fetch(server.base, { headers: bearer })).status, 429, 'and on the page')
   t.equal((await fetch(server.base + '/api/apps', { headers: BEARER })).status, 200, 'the right token still works')
 })
 
