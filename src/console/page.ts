@@ -14,10 +14,10 @@ export const SECURITY_HEADERS = Object.freeze({
   'cache-control': 'no-store'
 })
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-
+/** Text made safe for an HTML attribute or element (the base path comes from the options). */
 export function escapeHtml (text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }
 
 function layout (base: string, title: string, body: string): string {

@@ -56,6 +56,4 @@ export class SseClient {
     this.#closed = true
     this.res.end()
   }
-
-  get closed (): boolean { return this.#closed || this.res.destroyed }
 }

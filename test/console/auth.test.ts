@@ -9,6 +9,7 @@ import broadcastt from '../../src/index.js'
 import { AddressRate } from '../../src/console/rate.js'
 import { cookieValue, SESSION_COOKIE, SESSION_SECONDS } from '../../src/console/auth.js'
 import { LOGIN_RATE, REQUEST_RATE } from '../../src/console/routes.js'
+import { consolePage, loginPage } from '../../src/console/page.js'
 import { TEST_APP } from '../helpers/server.js'
 import { BEARER, startConsole, TOKEN } from './helpers.js'
 
@@ -118,6 +119,19 @@ t.test('behind a TLS proxy the cookie is Secure; the console lives under the pre
   t.match(answer.headers['set-cookie'], /; Path=\/rt\/debug; .*; SameSite=Strict; Secure$/)
   t.equal((await app.inject({ url: '/console' })).statusCode, 404, 'not at the default path')
   await app.close()
+})
+
+t.test('a host\'s own form parser is used for the login; the base path is escaped in the pages', async (t) => {
+  const app = Fastify({ logger: false })
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, { ...Object.fromEntries(new URLSearchParams(body as string)), parsedBy: 'host' })
+  })
+  await app.register(broadcastt, { apps: [TEST_APP], console: { enabled: true, token: TOKEN } })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/console/login', payload: `token=${TOKEN}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(login.statusCode, 303)
+  t.equal(loginPage('/a"b<c>&\'', false).includes('action="/a&quot;b&lt;c&gt;&amp;&#39;/login"'), true)
+  t.match(consolePage('/x"y'), 'data-base="/x&quot;y"')
 })
 
 t.test('wrong tokens spend a per-address budget: 429 with Retry-After once it is empty', async (t) => {
