@@ -49,7 +49,10 @@ function Console ({ api }: { api: Api }) {
     const source = api.stream(selected)
     const push = (entry: Entry): void => { ring.current.push(entry) }
     source.addEventListener('open', () => { setStatus('live') })
-    source.addEventListener('error', () => { setStatus('reconnecting…') })
+    source.addEventListener('error', () => {
+      // EventSource retries on its own, except after an answer that is not a stream (a 401 once the session ended).
+      setStatus(source.readyState === EventSource.CLOSED ? 'disconnected: reload the page to log in again' : 'reconnecting…')
+    })
     source.addEventListener('entry', (e) => { push(JSON.parse((e as MessageEvent<string>).data) as Entry) })
     source.addEventListener('dropped', (e) => {
       const { count } = JSON.parse((e as MessageEvent<string>).data) as { count: number }
