@@ -6,21 +6,16 @@
  * `subscription_count`, `Error.code` an enum, no signing parameter to fill per call), then the client runs
  * against a real server.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
 import ts from 'typescript'
 import { OPENAPI_30_FILE, OPENAPI_FILE } from '../../scripts/openapi.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { delivered, subscriber } from '../http/helpers.js'
+import { docBlocks } from './doc-blocks.js'
 
 const DIR = new URL('../.generated/', import.meta.url)
-const DOC = readFileSync(new URL('../../docs/rest-api.md', import.meta.url), 'utf8')
-
-/** The fenced `lang` blocks of docs/rest-api.md. */
-export function docBlocks (lang: string): string[] {
-  return [...DOC.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] ?? '')
-}
 
 /** The documented hook (the block that starts `// signing.ts`) and usage example (the one that calls it). */
 const HOOK = docBlocks('ts').find((block) => block.startsWith('// signing.ts\n'))
