@@ -12,8 +12,7 @@ import { readRateHook } from './read-rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
 import { collectParamRoute, registerLongParamRoutes, type ParamRoute } from './long-params.js'
-import { collectRoute, openApiDocument, type CollectedRoute } from './openapi.js'
-import { openApi30 } from './openapi-30.js'
+import { collectRoute, openApiDocuments, type CollectedRoute, type OpenApiDocuments } from './openapi.js'
 import { SHARED_SCHEMAS } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
 import { registerUserRoutes } from './users.js'
@@ -64,15 +63,11 @@ export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestCo
   const ctx: RestContext = { ...deps, rate: new BackendRate() }
   const { rest } = ctx.options
   const routes: CollectedRoute[] = []
-  let documents: { v31: Record<string, unknown>, v30: Record<string, unknown> } | undefined
+  let documents: OpenApiDocuments | undefined
   registerDocsRoutes(scope, {
     openapi: rest.openapi,
     docs: rest.docs,
-    documents: () => {
-      if (documents !== undefined) return documents
-      const document = openApiDocument(routes, SHARED_SCHEMAS)
-      return (documents = { v31: document, v30: openApi30(document) })
-    }
+    documents: () => (documents ??= openApiDocuments(routes, SHARED_SCHEMAS))
   })
   acceptEmptyExpect(scope)
   await scope.register(async (api) => {

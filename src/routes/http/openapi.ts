@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { RouteOptions } from 'fastify'
+import { openApi30 } from './openapi-30.js'
 import { SIGNING } from './schemas.js'
 
 type Json = Record<string, unknown>
@@ -176,4 +177,12 @@ export function openApiDocument (routes: readonly CollectedRoute[], shared: read
       parameters: signing
     }
   }
+}
+
+/** The 3.1 document and its 3.0.3 rendering. */
+export interface OpenApiDocuments { v31: Json, v30: Json }
+
+export function openApiDocuments (routes: readonly CollectedRoute[], shared: readonly unknown[]): OpenApiDocuments {
+  const v31 = openApiDocument(routes, shared)
+  return { v31, v30: openApi30(v31) }
 }
