@@ -14,6 +14,7 @@ import {
   AppParams, BatchEventsBody, errorResponses, EventsBody, ref, SignedQuery, TriggerEvent, TriggerResponse,
   type BatchEvent, type ChannelAttributes
 } from './schemas.js'
+import { TRIGGER_REFUSALS } from './refusals.js'
 import { appOf } from './verify-signature.js'
 
 interface Planned {
@@ -73,7 +74,7 @@ Promise<{ channels?: Record<string, ChannelAttributes>, batch?: ChannelAttribute
 
 export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext): void {
   const scope = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const responses = { 200: TriggerResponse, ...errorResponses(413, 429) }
+  const responses = { 200: TriggerResponse, ...errorResponses(TRIGGER_REFUSALS) }
   scope.post('/events', {
     schema: {
       operationId: 'triggerEvents',
@@ -116,7 +117,7 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
       tags: ['events'],
       params: AppParams,
       querystring: SignedQuery,
-      body: BatchEventsBody,
+      body: ref(BatchEventsBody),
       response: responses
     }
   }, async (request, reply) => {
