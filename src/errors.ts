@@ -6,6 +6,8 @@ import createError from '@fastify/error'
 
 // Plugin registration
 export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS', '%s')
+/** The debug console is enabled but its front end was not built (`npm run build` makes dist/console-ui/). */
+export const ConsoleNotBuiltError = createError('FST_BROADCASTT_CONSOLE_NOT_BUILT', '%s')
 /** A host-registered @fastify/websocket accepts frames larger than any app's `frameBytes`. */
 export const WebsocketPayloadError = createError('FST_BROADCASTT_WS_MAX_PAYLOAD', '%s')
 

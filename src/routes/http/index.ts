@@ -7,7 +7,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BodyTooLargeError, InternalError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
 import { registerChannelRoutes } from './channels.js'
 import type { RestContext } from './context.js'
-import { BackendRate } from './rate.js'
 import { readRateHook } from './read-rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
@@ -19,6 +18,7 @@ import { registerUserRoutes } from './users.js'
 import { rawBodyParsers, verifySignatureHook } from './verify-signature.js'
 
 export type { RestContext } from './context.js'
+export { BackendRate } from './rate.js'
 
 /** Every error leaves as `{statusCode, code, error, message}` with one of the codes of `refusals.ts`. */
 function errorHandler (bodyLimit: number) {
@@ -58,9 +58,11 @@ function acceptEmptyExpect (scope: FastifyInstance): void {
   scope.addHook('onClose', async () => { server.off('checkExpectation', onExpect) })
 }
 
-/** Registers the REST API on a scope whose prefix is the plugin's `prefix`. */
-export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestContext, 'rate'>): Promise<void> {
-  const ctx: RestContext = { ...deps, rate: new BackendRate() }
+/**
+ * Registers the REST API on a scope whose prefix is the plugin's `prefix`. `ctx.rate` is shared with the
+ * console's trigger form, so both spend one backend budget per app.
+ */
+export async function registerRestApi (scope: FastifyInstance, ctx: RestContext): Promise<void> {
   const { rest } = ctx.options
   const routes: CollectedRoute[] = []
   let documents: OpenApiDocuments | undefined
