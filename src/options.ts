@@ -14,6 +14,7 @@ import type { AppStore } from './apps/app-store.js'
 import {
   AppCacheSchema, appStoreData, PostgresAppStoreSchema, type AppCacheOptions, type PostgresAppStoreConfigInput
 } from './apps/store-options.js'
+import { checkConsoleOptions, ConsoleSchema, type ConsoleOptions } from './console/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -232,6 +233,7 @@ export const OptionsSchema = Type.Object({
   shutdown: ShutdownSchema,
   rest: RestSchema,
   webhookDelivery: WebhookDeliverySchema,
+  console: ConsoleSchema,
   adapter: Type.Optional(RedisAdapterConfigSchema),
   appStore: Type.Optional(PostgresAppStoreSchema),
   appCache: AppCacheSchema
@@ -278,6 +280,8 @@ export interface BroadcasttOptions {
   appStore?: AppStore | PostgresAppStoreConfigInput
   /** Bounds of the cache in front of `appStore`: TTL, sizes, store queries per second (docs/apps.md). */
   appCache?: Partial<AppCacheOptions>
+  /** The debug console in the browser, off by default (docs/console.md). */
+  console?: Partial<ConsoleOptions>
 }
 
 export interface AppInput {
@@ -377,6 +381,7 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
       seen.add(app[field])
     })
   }
+  checkConsoleOptions(resolved.console, root)
   resolved.apps.forEach((app, i) => {
     const problem = webhookUrlProblem(app)
     if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].${problem}`)

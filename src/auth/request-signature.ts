@@ -50,7 +50,10 @@ export interface VerifyRequestInput {
 }
 
 const AUTH_VERSION = '1.0'
-const RESERVED = ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5'] as const
+
+/** The query parameters a signer adds to a request (and no caller may set itself). */
+export const SIGNING_PARAMETERS = ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5'] as const
+export type SigningParameter = typeof SIGNING_PARAMETERS[number]
 
 /** The string a REST request signature covers: `METHOD\nPATH\nQUERY` (see the module doc). */
 export function signatureBaseString (method: string, path: string, query: QueryParams): string {
@@ -80,21 +83,34 @@ export function signatureBaseString (method: string, path: string, query: QueryP
 }
 
 /**
+ * The most query parameters, and bytes of query string, a signed request may carry. Every SDK sends at most
+ * seven parameters (the five auth ones, `info`, `filter_by_prefix`) in well under 1 KB; the caps bound the
+ * work an unauthenticated request can cause before its signature is checked.
+ */
+export const QUERY_LIMITS = Object.freeze({ params: 32, bytes: 4096 })
+
+/**
  * Parses a raw query string (without `?`) as `URLSearchParams` does, a repeated key as an array, into an
- * object without a prototype. A string of printable ASCII without `%`, `+` or a leading `?` needs no
- * decoding and is split directly; any other goes through `URLSearchParams`, so the decoding is exactly
- * the standard one.
+ * object without a prototype; undefined when it holds more than `maxParams` parameters (parsing stops
+ * there). Linear in the length: a repeated key appends to its array. A string of printable ASCII without
+ * `%`, `+` or a leading `?` needs no decoding and is split directly; any other goes through
+ * `URLSearchParams`, so the decoding is exactly the standard one.
  */
 const NEEDS_DECODING = /[%+]|^\?|[^\x20-\x7e]/
 
-export function parseQueryString (text: string): Record<string, string | string[]> {
+export function parseQueryString (text: string, maxParams = Number.POSITIVE_INFINITY):
+  Record<string, string | string[]> | undefined {
   const query = dict<string | string[]>()
-  const add = (key: string, value: string): void => {
+  let params = 0
+  const add = (key: string, value: string): boolean => {
     const seen = query[key]
-    query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
+    if (seen === undefined) query[key] = value
+    else if (typeof seen === 'string') query[key] = [seen, value]
+    else seen.push(value)
+    return ++params <= maxParams
   }
   if (NEEDS_DECODING.test(text)) {
-    for (const [key, value] of new URLSearchParams(text)) add(key, value)
+    for (const [key, value] of new URLSearchParams(text)) if (!add(key, value)) return undefined
     return query
   }
   let start = 0
@@ -103,8 +119,10 @@ export function parseQueryString (text: string): Record<string, string | string[
     if (end === -1) end = text.length
     if (end > start) {
       const eq = text.indexOf('=', start)
-      if (eq === -1 || eq > end) add(text.slice(start, end), '')
-      else add(text.slice(start, eq), text.slice(eq + 1, end))
+      const ok = eq === -1 || eq > end
+        ? add(text.slice(start, end), '')
+        : add(text.slice(start, eq), text.slice(eq + 1, end))
+      if (!ok) return undefined
     }
     start = end + 1
   }
@@ -126,7 +144,7 @@ export function signRequest (
 ): Record<string, string | readonly string[]> {
   const signed: Record<string, string | readonly string[]> = {}
   for (const [key, value] of Object.entries(query)) {
-    if ((RESERVED as readonly string[]).includes(key.toLowerCase())) {
+    if ((SIGNING_PARAMETERS as readonly string[]).includes(key.toLowerCase())) {
       throw new TypeError(`signRequest: the query must not contain ${key}; it is set by the signer`)
     }
     if (value !== undefined) signed[key] = value

@@ -31,6 +31,7 @@ function banner (config: ServerConfig, url: string, metricsUrl: string | undefin
   if (store !== undefined) lines.push(`  apps of PostgreSQL table ${store.table}: WebSocket ${url.replace(/^http/, 'ws')}${prefix}/app/{key}  REST ${url}${prefix}/apps/{id}`)
   lines.push(`  health ${url}${prefix}/health  readiness ${url}${prefix}/ready` +
     (metricsUrl === undefined ? '' : `  metrics ${metricsUrl}`))
+  if (config.options.console.enabled) lines.push(`  debug console ${url}${prefix}${config.options.console.path}`)
   if (config.development) {
     const [app] = config.options.apps
     lines.push(`  credentials: id=${app?.id} key=${app?.key} secret=${app?.secret}`,

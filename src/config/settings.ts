@@ -61,6 +61,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret' },
   { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore' },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)' },
+  { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'] },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },

@@ -1,6 +1,6 @@
 /**
  * The gate of every `/apps/:app_id/...` request (PROTOCOL.md §9–§10). Before the body is read: 503 while
- * draining, 404 unknown app, 403 disabled app, 401 for any problem of the auth parameters or the signature
+ * draining, 404 unknown app, 403 disabled app, 400 for a query string over `QUERY_LIMITS`, 401 for any problem of the auth parameters or the signature
  * (`auth/` verifies; the signature covers `body_md5`). Only then is the body read, its MD5 compared with the
  * signed `body_md5` (401) and parsed as JSON (400). Bodies reach the check as the raw bytes received,
  * whatever their content type (the SDKs send `application/json`; curl `-d` sends a form type), so
@@ -9,10 +9,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../apps/app-store.js'
 import {
-  parseQueryString, verifyRequestBody, verifyRequestQuery, type QueryParams
+  parseQueryString, QUERY_LIMITS, verifyRequestBody, verifyRequestQuery, type QueryParams
 } from '../../auth/request-signature.js'
 import {
-  AppDisabledError, InvalidJsonError, ShuttingDownError, UnauthorizedError, UnknownAppError
+  AppDisabledError, InvalidJsonError, InvalidRequestError, ShuttingDownError, UnauthorizedError, UnknownAppError
 } from '../../errors.js'
 import type { RestContext } from './context.js'
 import { dict } from '../../protocol/dict.js'
@@ -24,12 +24,21 @@ export function appOf (request: { broadcasttApp?: App }): App {
   return app
 }
 
-/** The decoded query of a raw URL, a repeated key as an array; independent of the host's query parser. */
+/**
+ * The decoded query of a raw URL, a repeated key as an array; independent of the host's query parser. A
+ * query string over `QUERY_LIMITS` (bytes, then parameters) is refused with 400 before or while it is
+ * parsed, so no request costs more than parsing 4 KB.
+ */
 export function rawQuery (url: string): { path: string, query: QueryParams } {
   const mark = url.indexOf('?')
-  return mark === -1
-    ? { path: url, query: dict() }
-    : { path: url.slice(0, mark), query: parseQueryString(url.slice(mark + 1)) }
+  if (mark === -1) return { path: url, query: dict() }
+  const bytes = url.length - mark - 1
+  if (bytes > QUERY_LIMITS.bytes) {
+    throw new InvalidRequestError(`The query string is ${bytes} bytes; the limit is ${QUERY_LIMITS.bytes}`)
+  }
+  const query = parseQueryString(url.slice(mark + 1), QUERY_LIMITS.params)
+  if (query === undefined) throw new InvalidRequestError(`The query string has more than ${QUERY_LIMITS.params} parameters`)
+  return { path: url.slice(0, mark), query }
 }
 
 /** A POST without a body reads as `{}` (routes whose fields are all optional then need none). */
