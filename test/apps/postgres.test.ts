@@ -15,6 +15,7 @@ import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
 import { receiver } from '../webhooks/receiver.js'
+import { BEARER, startConsole } from '../console/helpers.js'
 import { applied, APPLY_MS, changeSettings, disable, eventually, remove, rotateSecret, within } from './scenarios.js'
 import { createTable, pgServer, pgSetup } from './pg-setup.js'
 
@@ -142,4 +143,12 @@ t.test('list(): every row, bad ones left out', async (t) => {
   t.same(listed.map((loaded) => loaded.ok ? loaded.app.id : `${loaded.id}: ${loaded.problem}`),
     ['broken: settings.limits: Expected object', 'other', 'pg-app'])
   t.ok(store.healthy())
+})
+
+t.test('the debug console lists the static apps and the table\'s', async (t) => {
+  const { table } = await pgSetup(t, [APP])
+  const server = await startConsole(t, { apps: [TEST_APP], appStore: { type: 'postgres', url: DATABASE_URL, table } })
+  const response = await fetch(`${server.base}/api/apps`, { headers: BEARER })
+  const body = await response.json() as { apps: Array<{ id: string }> }
+  t.same(body.apps.map((app) => app.id), [TEST_APP.id, APP.id])
 })
