@@ -8,9 +8,9 @@ import type { AppInput } from '../../src/index.js'
 import { startCluster } from '../helpers/cluster.js'
 import { DATABASE_URL } from '../helpers/postgres.js'
 import { receiver } from '../webhooks/receiver.js'
-import { FakeStore } from './fake-store.js'
+import { FakeStore, hostBackend } from './fake-store.js'
 import { pgSetup } from './pg-setup.js'
-import { changeSettings, disable, remove, rotateSecret, type Backend } from './scenarios.js'
+import { changeSettings, disable, remove, rotateSecret } from './scenarios.js'
 
 const apps: AppInput[] = ['rotate', 'settings', 'disable', 'remove'].map((id) =>
   ({ id, key: `${id}-key`, secret: `${id}-secret`, clientEvents: true }))
@@ -20,16 +20,7 @@ t.test('a host store: appChanged on one node applies on both', async (t) => {
   const store = new FakeStore(apps)
   const [a, b] = await startCluster(t, 2, { apps: [], appStore: store })
   if (a === undefined || b === undefined) throw new Error('two nodes')
-  const backend: Backend = {
-    put: async (app) => {
-      store.set(app)
-      await a.app.broadcastt.appChanged(app.id)
-    },
-    remove: async (id) => {
-      store.apps.delete(id)
-      await a.app.broadcastt.appChanged(id)
-    }
-  }
+  const backend = hostBackend(store, a.app)
   await t.test('secret', async (t) => { await rotateSecret(t, backend, [a, b], rotate) })
   await t.test('settings', async (t) => { await changeSettings(t, backend, [a, b], settings, await receiver(t)) })
   await t.test('disabled', async (t) => { await disable(t, backend, [a, b], disabled) })

@@ -2,7 +2,9 @@
  * A host app store for tests: apps in a Map, every call counted, answers taken when the call is made and
  * optionally held until `release()`, and a switch that makes every call fail (the host's database is down).
  */
+import type { FastifyInstance } from 'fastify'
 import type { AppInput, AppStore } from '../../src/index.js'
+import type { Backend } from './scenarios.js'
 
 export class FakeStore implements AppStore {
   readonly apps = new Map<string, AppInput>()
@@ -52,5 +54,19 @@ export class FakeStore implements AppStore {
 
   async list (): Promise<AppInput[]> {
     return [...this.apps.values()]
+  }
+}
+
+/** Changes apps as a host does: in its store, then `appChanged` on one node (`app`). */
+export function hostBackend (store: FakeStore, app: FastifyInstance): Backend {
+  return {
+    put: async (input) => {
+      store.set(input)
+      await app.broadcastt.appChanged(input.id)
+    },
+    remove: async (id) => {
+      store.apps.delete(id)
+      await app.broadcastt.appChanged(id)
+    }
   }
 }

@@ -14,23 +14,14 @@ import WebSocket from 'ws'
 import { connect, open, TestClient } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
 import { receiver } from '../webhooks/receiver.js'
-import { FakeStore } from './fake-store.js'
+import { FakeStore, hostBackend } from './fake-store.js'
 import { changeSettings, disable, remove, rotateSecret, within, type Backend } from './scenarios.js'
 
 const STORED: AppInput = { id: 'stored', key: 'stored-key', secret: 'stored-secret', clientEvents: true }
 
 async function withStore (t: Test, store: FakeStore, options: Record<string, unknown> = {}): Promise<{ server: TestServer, backend: Backend }> {
   const server = await startServer(t, { appStore: store, ...options })
-  const backend: Backend = {
-    put: async (app) => {
-      store.set(app)
-      await server.app.broadcastt.appChanged(app.id)
-    },
-    remove: async (id) => {
-      store.apps.delete(id)
-      await server.app.broadcastt.appChanged(id)
-    }
-  }
+  const backend = hostBackend(store, server.app)
   return { server, backend }
 }
 

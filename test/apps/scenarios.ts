@@ -115,33 +115,31 @@ export async function changeSettings (t: Test, backend: Backend, servers: readon
   t.match(occupied, { name: 'channel_occupied', channel: 'fresh' }, 'the webhook added to the app is called')
 }
 
-/** Disabled: open connections close 4003 within APPLY_MS on every node, new ones are refused 4003, REST 403. */
-export async function disable (t: Test, backend: Backend, servers: readonly TestServer[], app: AppInput): Promise<void> {
+/** What a change that ends an app does: its kind, the close code, the REST status. */
+interface Ending { change: () => Promise<void>, kind: string, code: number, status: number }
+
+/** Open connections close with `code` within APPLY_MS on every node, new ones are refused `code`, REST `status`. */
+async function ends (t: Test, servers: readonly TestServer[], app: AppInput, ending: Ending): Promise<void> {
+  const { change: make, kind, code, status } = ending
   const clients = await Promise.all(servers.map(async (server) => await opened(t, server, app)))
-  t.same(await change(servers, app.id, async () => { await backend.put({ ...app, enabled: false }) }),
-    servers.map(() => 'disabled'))
+  t.same(await change(servers, app.id, make), servers.map(() => kind))
   for (const client of clients) {
-    t.match((await client.next('pusher:error')).json, { code: 4003 }, 'an error 4003 first')
-    t.equal((await within(APPLY_MS, client.closed, 'close')).code, 4003, 'then a 4003 close')
+    t.match((await client.next('pusher:error')).json, { code }, `an error ${code} first`)
+    t.equal((await within(APPLY_MS, client.closed, 'close')).code, code, `then a ${code} close`)
   }
   for (const server of servers) {
     const { first } = await connect(server.wsUrl(app.key))
-    t.match(first.json, { code: 4003 }, 'a new connection is refused 4003')
-    t.equal((await signed(server, 'GET', '/channels', { app })).status, 403, 'REST answers 403')
+    t.match(first.json, { code }, `a new connection is refused ${code}`)
+    t.equal((await signed(server, 'GET', '/channels', { app })).status, status, `REST answers ${status}`)
   }
 }
 
-/** Deleted: open connections close 4001 within APPLY_MS on every node, new ones are refused 4001, REST 404. */
+/** Disabled: 4003, REST 403. */
+export async function disable (t: Test, backend: Backend, servers: readonly TestServer[], app: AppInput): Promise<void> {
+  await ends(t, servers, app, { change: async () => { await backend.put({ ...app, enabled: false }) }, kind: 'disabled', code: 4003, status: 403 })
+}
+
+/** Deleted: 4001, REST 404. */
 export async function remove (t: Test, backend: Backend, servers: readonly TestServer[], app: AppInput): Promise<void> {
-  const clients = await Promise.all(servers.map(async (server) => await opened(t, server, app)))
-  t.same(await change(servers, app.id, async () => { await backend.remove(app.id) }), servers.map(() => 'deleted'))
-  for (const client of clients) {
-    t.match((await client.next('pusher:error')).json, { code: 4001 }, 'an error 4001 first')
-    t.equal((await within(APPLY_MS, client.closed, 'close')).code, 4001, 'then a 4001 close')
-  }
-  for (const server of servers) {
-    const { first } = await connect(server.wsUrl(app.key))
-    t.match(first.json, { code: 4001 }, 'a new connection is refused 4001')
-    t.equal((await signed(server, 'GET', '/channels', { app })).status, 404, 'REST answers 404')
-  }
+  await ends(t, servers, app, { change: async () => { await backend.remove(app.id) }, kind: 'deleted', code: 4001, status: 404 })
 }

@@ -18,16 +18,7 @@ export class TcpProxy {
   /** A proxy to `host:port`. */
   static async start (t: Teardown, host: string, port: number): Promise<TcpProxy> {
     const proxy = new TcpProxy()
-    const server = createServer((client) => { proxy.#accept(client, host, port) })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    proxy.#port = address.port
-    t.teardown(async () => {
-      for (const socket of proxy.#sockets) socket.destroy()
-      await new Promise((resolve) => { server.close(resolve) })
-    })
+    proxy.#port = await localServer(t, proxy.#sockets, (client) => { proxy.#accept(client, host, port) })
     return proxy
   }
 
@@ -78,4 +69,18 @@ export class TcpProxy {
   restore (): void {
     this.#mode = 'pass'
   }
+}
+
+/** A TCP server on 127.0.0.1 (port 0), closed with every socket in `sockets` when the test ends; its port. */
+export async function localServer (t: Teardown, sockets: ReadonlySet<Socket>, accept: (socket: Socket) => void): Promise<number> {
+  const server = createServer(accept)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => { server.close(resolve) })
+  })
+  return address.port
 }
