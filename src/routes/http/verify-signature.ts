@@ -114,13 +114,18 @@ export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): 
     }
     const { app_id: appId } = request.params as { app_id: string }
     const known = ctx.draining() ? null : ctx.apps.peekId(appId)
+    if (known !== undefined) {
+      const refusal = verify(ctx, request, reply, appId, known)
+      if (refusal === undefined) done(null, payload)
+      else done(refusal)
+      return
+    }
     const gate = (app: App | null): void => {
       const refusal = verify(ctx, request, reply, appId, app)
       if (refusal === undefined) done(null, payload)
       else done(refusal)
     }
-    if (known !== undefined) gate(known)
-    else ctx.apps.byId(appId).then((app) => { gate(app ?? null) }, () => { gate(null) })
+    ctx.apps.byId(appId).then((app) => { gate(app ?? null) }, () => { gate(null) })
   })
 }
 
