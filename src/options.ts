@@ -42,7 +42,11 @@ export const LIMIT_DEFAULTS = Object.freeze({
   /** Seconds a signed REST request's `auth_timestamp` may differ from the server's clock. */
   authTimestampWindowSeconds: 600,
   /** Signed REST read (GET) requests of the app per second; 0 = unlimited. */
-  readRequestsPerSecond: 0
+  readRequestsPerSecond: 0,
+  /** Inbound frames of every kind a connection may send per second, sustained (docs/hardening.md); 0 = unlimited. */
+  framesPerSecond: 20,
+  /** Frames a connection may send at once beyond its rate, on top of resubscribing to `channelsPerConnection` channels. */
+  frameBurst: 100
 })
 
 const count = (description: string, fallback: number) =>
@@ -65,7 +69,10 @@ export const LimitsSchema = Type.Object({
   authTimestampWindowSeconds: count('Seconds a REST request\'s auth_timestamp may differ from the server clock',
     LIMIT_DEFAULTS.authTimestampWindowSeconds),
   readRequestsPerSecond: count('Signed REST GET requests per second (over it: 429 with Retry-After); 0 = unlimited',
-    LIMIT_DEFAULTS.readRequestsPerSecond)
+    LIMIT_DEFAULTS.readRequestsPerSecond),
+  framesPerSecond: count('Inbound frames of any kind per connection per second (over it: error 4303, then close 4100); 0 = unlimited',
+    LIMIT_DEFAULTS.framesPerSecond),
+  frameBurst: count('Frames a connection may send at once beyond its rate, on top of channelsPerConnection', LIMIT_DEFAULTS.frameBurst)
 }, { additionalProperties: false, default: {} })
 
 /** Hub events a webhook can ask for (PROTOCOL.md §11). */

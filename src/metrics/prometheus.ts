@@ -130,6 +130,8 @@ function trafficFamilies (registry: Registry, traffic: Traffic, app: (id: string
     (c) => { c.inc(traffic.backgroundErrors) })
   counter('broadcastt_client_event_rate_refusals_total', 'Client events refused for the connection\'s rate (4301)', ['app'],
     (c, groups) => { for (const [label, list] of groups) c.inc({ app: label }, sum(list, (t) => t.clientEventRateRefusals)) })
+  counter('broadcastt_frame_rate_refusals_total', 'Inbound frames dropped over the connection\'s frame budget (4303, 4100)', ['app'],
+    (c, groups) => { for (const [label, list] of groups) c.inc({ app: label }, sum(list, (t) => t.frameRateRefusals)) })
 }
 
 /** Gauges sampled from the hub's local index and the adapter at scrape time. */
