@@ -5,6 +5,7 @@
  * cluster in one process, which the adapter conformance suite uses for its two-node cases.
  */
 import { randomUUID } from 'node:crypto'
+import { TokenBuckets } from '../hub/token-bucket.js'
 import { channelType } from '../protocol/channel-name.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
@@ -52,6 +53,8 @@ export class MemoryBroker {
   /** Signed-in connections per user (watchlist online state). */
   readonly userSockets = new Map<string, Set<string>>()
   readonly connections = new Map<string, number>()
+  /** Per-app rate buckets (`takeTokens`). */
+  readonly rates = new TokenBuckets()
   purgedAt: number
 
   constructor (readonly now: () => number = Date.now) {
@@ -91,7 +94,7 @@ export class MemoryBroker {
 }
 
 export interface MemoryAdapterOptions {
-  /** Time source of cache expiry; defaults to `Date.now`. Ignored when `broker` is given. */
+  /** Time source of cache expiry and rate buckets; defaults to `Date.now`. Ignored when `broker` is given. */
   now?: () => number
   /** The broker this node joins; defaults to a broker of its own (a single node). */
   broker?: MemoryBroker
@@ -254,6 +257,10 @@ export class MemoryAdapter implements Adapter {
     const total = (this.#broker.connections.get(appId) ?? 1) - 1
     if (total <= 0) this.#broker.connections.delete(appId)
     else this.#broker.connections.set(appId, total)
+  }
+
+  async takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
+    return this.#broker.rates.take(keyOf(appId, bucket), perSecond, count, this.#broker.now())
   }
 
   /** Nothing to wait for: `publish` hands the message to every node's `receive` before it resolves. */

@@ -15,6 +15,7 @@
  *   P k:{app}:{channel}   STRING the cached event (a message as published, with its seq), with a TTL
  *   P u:{app}             HASH   user id → signed-in connections, cluster-wide
  *   P cc:{app}            HASH   node → connections of the app
+ *   P r:{app}:{bucket}    HASH   a rate's token bucket: t tokens, a ms they were counted (expires when full)
  * Pub/sub: P m:{app}:{channel} carries a channel's messages; P all carries terminate and watchlist notices.
  * Scripts build key names from P (passed as ARGV[1]), so the adapter needs a single Redis (or a Sentinel
  * group), not Redis Cluster.
@@ -236,6 +237,25 @@ const OWNED = `
 local base = P .. 'n:' .. ARGV[2]
 return { redis.call('SMEMBERS', base .. ':ch'), redis.call('HKEYS', base .. ':pm'), redis.call('SMEMBERS', base .. ':us') }`
 
+/**
+ * KEYS[1]: a token bucket; ARGV: P, tokens per second, count → 1 when `count` tokens were taken, else 0.
+ * The bucket holds one second's worth, refills by the Redis clock (one clock for every node), and expires
+ * once it would be full again, so an idle rate leaves no key.
+ */
+const TAKE_TOKENS = `
+local rate, count = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = now_ms()
+local state = redis.call('HMGET', KEYS[1], 't', 'a')
+local tokens = math.min(rate, (tonumber(state[1]) or rate) + math.max(0, now - (tonumber(state[2]) or now)) * rate / 1000)
+local taken = 0
+if tokens >= count then
+  tokens = tokens - count
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 't', string.format('%.6f', tokens), 'a', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], 1000 + math.ceil((rate - tokens) * 1000 / rate))
+return taken`
+
 /** A Lua script run by its SHA1; loaded on every (re)connection so calls keep their order. */
 export class LuaScript {
   readonly sha: string
@@ -246,12 +266,13 @@ export class LuaScript {
     this.sha = createHash('sha1').update(this.source).digest('hex')
   }
 
-  async run (client: Redis, args: ReadonlyArray<string | number>): Promise<unknown> {
+  /** Runs with `args` as ARGV (the key prefix first) and `keys` as KEYS, for scripts that name their keys. */
+  async run (client: Redis, args: ReadonlyArray<string | number>, keys: readonly string[] = []): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, 0, ...args)
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return await client.eval(this.source, 0, ...args)
+      return await client.eval(this.source, keys.length, ...keys, ...args)
     }
   }
 }
@@ -273,7 +294,8 @@ export const SCRIPTS = {
   removeConnection: new LuaScript(REMOVE_CONNECTION),
   heartbeat: new LuaScript(HEARTBEAT),
   reap: new LuaScript(REAP),
-  owned: new LuaScript(OWNED)
+  owned: new LuaScript(OWNED),
+  takeTokens: new LuaScript(TAKE_TOKENS)
 } as const
 
 /** Loads every script into the server's script cache (after each connection: Redis may have restarted). */

@@ -23,6 +23,7 @@ import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
 import { REDIS_DEFAULTS, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
+import { RedisRates } from './redis-rates.js'
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 
@@ -42,6 +43,7 @@ export class RedisAdapter implements Adapter {
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
   readonly #dirtyCounts = new Set<string>()
+  readonly #rates: RedisRates
   /** This node's barriers waiting for their echo (see `barrier`). */
   readonly #barriers = new PendingBarriers()
   #node: LocalNode | undefined
@@ -59,6 +61,7 @@ export class RedisAdapter implements Adapter {
     this.#ttlMs = Math.round((options.nodeTtlSeconds ?? REDIS_DEFAULTS.nodeTtlSeconds) * 1000)
     this.#log = options.logger ?? SILENT
     this.#redisOptions = options.redis ?? {}
+    this.#rates = new RedisRates(this.keyPrefix)
     const own: RedisOptions = {
       ...this.#redisOptions, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false, retryStrategy: backoff
     }
@@ -369,6 +372,10 @@ export class RedisAdapter implements Adapter {
   async removeConnection (appId: string): Promise<void> {
     if (!this.#owned.removeConnection(appId) || this.#unsynced()) return
     await SCRIPTS.removeConnection.run(this.#cmd, this.#args(appId))
+  }
+
+  async takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
+    return await this.#rates.take(this.ready() ? this.#cmd : undefined, appId, bucket, perSecond, count)
   }
 
   /**

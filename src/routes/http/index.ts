@@ -7,7 +7,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { BodyTooLargeError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
 import { registerChannelRoutes } from './channels.js'
 import type { RestContext } from './context.js'
-import { BackendRate } from './rate.js'
 import { readRateHook } from './read-rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
@@ -57,8 +56,7 @@ function acceptEmptyExpect (scope: FastifyInstance): void {
 }
 
 /** Registers the REST API on a scope whose prefix is the plugin's `prefix`. */
-export async function registerRestApi (scope: FastifyInstance, deps: Omit<RestContext, 'rate'>): Promise<void> {
-  const ctx: RestContext = { ...deps, rate: new BackendRate() }
+export async function registerRestApi (scope: FastifyInstance, ctx: RestContext): Promise<void> {
   const { rest } = ctx.options
   const routes: CollectedRoute[] = []
   let document: unknown
