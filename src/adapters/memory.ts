@@ -48,8 +48,11 @@ export class MemoryBroker {
   readonly occupied = new Map<string, Set<string>>()
   readonly presence = new Map<string, PresenceChannel>()
   readonly cache = new Map<string, { event: CacheEntry['event'], expiresAt: number }>()
-  /** Per-channel sequence numbers (cached events and presence decisions). */
-  readonly seqs = new Map<string, number>()
+  /**
+   * The last sequence number given to a cached event or presence decision. One counter for the broker:
+   * each channel's numbers only grow, and nothing per channel outlives the channel.
+   */
+  seq = 0
   /** Signed-in connections per user (watchlist online state). */
   readonly userSockets = new Map<string, Set<string>>()
   readonly connections = new Map<string, number>()
@@ -61,10 +64,8 @@ export class MemoryBroker {
     this.purgedAt = now()
   }
 
-  nextSeq (key: string): number {
-    const seq = (this.seqs.get(key) ?? 0) + 1
-    this.seqs.set(key, seq)
-    return seq
+  nextSeq (): number {
+    return ++this.seq
   }
 
   send (message: ClusterMessage): void {
@@ -150,7 +151,7 @@ export class MemoryAdapter implements Adapter {
     if (cacheSeconds !== undefined && message.type === 'event') {
       const broker = this.#broker
       const key = keyOf(message.appId, message.channel)
-      const event = { ...message, seq: broker.nextSeq(key) }
+      const event = { ...message, seq: broker.nextSeq() }
       const now = broker.now()
       if (now - broker.purgedAt >= CACHE_PURGE_EVERY_MS) broker.purgeCache(now)
       broker.cache.delete(key)
@@ -178,7 +179,8 @@ export class MemoryAdapter implements Adapter {
     const key = keyOf(appId, channel)
     const broker = this.#broker
     const current = broker.presence.get(key)
-    const seq = (): number => broker.seqs.get(key) ?? 0
+    // Every decision of this channel so far has a number up to the broker's last one.
+    const seq = (): number => broker.seq
     if (current?.userOf.has(socketId) === true) return { ok: true, first: false, members: current.list(), seq: seq() }
     const user = current?.users.get(member.id)
     if (user === undefined && (current?.users.size ?? 0) >= maxMembers) return { ok: false }
@@ -189,7 +191,7 @@ export class MemoryAdapter implements Adapter {
       return { ok: true, first: false, members: presence.list(), seq: seq() }
     }
     presence.users.set(member.id, { info: member.info, sockets: 1 })
-    return { ok: true, first: true, members: presence.list(), seq: broker.nextSeq(key) }
+    return { ok: true, first: true, members: presence.list(), seq: broker.nextSeq() }
   }
 
   async removeMember (appId: string, channel: string, socketId: string): Promise<RemovedMember | undefined> {
@@ -202,7 +204,7 @@ export class MemoryAdapter implements Adapter {
     if (user !== undefined && --user.sockets > 0) return undefined
     presence.users.delete(userId)
     if (presence.users.size === 0) this.#broker.presence.delete(key)
-    return { userId, seq: this.#broker.nextSeq(key) }
+    return { userId, seq: this.#broker.nextSeq() }
   }
 
   async members (appId: string, channel: string): Promise<PresenceMember[]> {

@@ -11,7 +11,7 @@
  *   P c:{app}:{channel}   HASH   node → local subscriber count (the nodes serving the channel)
  *   P a:{app}             SET    occupied channels of the app
  *   P p:{app}:{channel}   HASH   socket → user id            P pu:… HASH user id → its connections there
- *   P pi:{app}:{channel}  HASH   user id → user_info JSON    P q:…  per-channel sequence number
+ *   P pi:{app}:{channel}  HASH   user id → user_info JSON    P q:…  per-channel sequence number (see seq_next)
  *   P k:{app}:{channel}   STRING the cached event (a message as published, with its seq), with a TTL
  *   P u:{app}             HASH   user id → signed-in connections, cluster-wide
  *   P cc:{app}            HASH   node → connections of the app
@@ -28,6 +28,24 @@ local P = ARGV[1]
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Per-channel sequence numbers (presence decisions, cached events). A counter expires SEQ_IDLE_MS after it
+-- last moved, and a missing one starts at the Redis clock in microseconds: past every number it gave before,
+-- as long as no channel takes a million numbers a second. So no counter outlives its channel for long.
+local SEQ_IDLE_MS = 60000
+local function seq_now(qk)
+  local v = redis.call('GET', qk)
+  if v then return tonumber(v) end
+  local t = redis.call('TIME')
+  local start = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('SET', qk, string.format('%.0f', start), 'PX', SEQ_IDLE_MS)
+  return start
+end
+local function seq_next(qk)
+  seq_now(qk)
+  local seq = redis.call('INCR', qk)
+  redis.call('PEXPIRE', qk, SEQ_IDLE_MS)
+  return seq
 end
 local function split(s)
   local out = {}
@@ -53,7 +71,7 @@ local function remove_member(node, app, ch, sock)
   if redis.call('HINCRBY', puk, user, -1) > 0 then return nil end
   redis.call('HDEL', puk, user)
   redis.call('HDEL', P .. 'pi:' .. app .. ':' .. ch, user)
-  return { user, redis.call('INCR', P .. 'q:' .. app .. ':' .. ch) }
+  return { user, seq_next(P .. 'q:' .. app .. ':' .. ch) }
 end
 local function remove_user(node, app, user, sock)
   if redis.call('SREM', P .. 'n:' .. node .. ':us', app .. '\\n' .. user .. '\\n' .. sock) == 0 then return 0 end
@@ -131,7 +149,7 @@ if redis.call('HEXISTS', pk, sock) == 0 then
   redis.call('HSET', P .. 'n:' .. node .. ':pm', app .. '\\n' .. ch .. '\\n' .. sock, user)
 end
 local seq
-if status == 1 then seq = redis.call('INCR', qk) else seq = tonumber(redis.call('GET', qk) or '0') end
+if status == 1 then seq = seq_next(qk) else seq = seq_now(qk) end
 local out = { status, seq }
 for _, v in ipairs(redis.call('HGETALL', pik)) do out[#out + 1] = v end
 return out`
@@ -142,8 +160,8 @@ const REMOVE_MEMBER = 'return remove_member(ARGV[2], ARGV[3], ARGV[4], ARGV[5])'
 /** ARGV: P, app, channel, pub/sub channel, message JSON without its closing brace, TTL ms → seq. */
 const PUBLISH_CACHED = `
 local app, ch = ARGV[2], ARGV[3]
-local seq = redis.call('INCR', P .. 'q:' .. app .. ':' .. ch)
-local message = ARGV[5] .. ',"seq":' .. seq .. '}'
+local seq = seq_next(P .. 'q:' .. app .. ':' .. ch)
+local message = ARGV[5] .. ',"seq":' .. string.format('%.0f', seq) .. '}'
 local key = P .. 'k:' .. app .. ':' .. ch
 if tonumber(ARGV[6]) > 0 then redis.call('SET', key, message, 'PX', ARGV[6]) else redis.call('DEL', key) end
 redis.call('PUBLISH', ARGV[4], message)
