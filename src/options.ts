@@ -9,6 +9,7 @@ import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
 import type { RedisOptions } from 'ioredis'
 import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
+import { redisOptionsProblem } from './adapters/redis-options.js'
 import type { AuthorizeOptions } from './authorize/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
@@ -349,6 +350,8 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
     throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
   }
+  const redisProblem = redisOptionsProblem(redis as RedisOptions | undefined)
+  if (redisProblem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis.${redisProblem}`)
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))

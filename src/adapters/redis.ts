@@ -14,14 +14,14 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
-import { ClusterUnavailableError } from '../errors.js'
+import { ClusterUnavailableError, InvalidOptionsError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
-import { REDIS_DEFAULTS, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
+import { REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
 import { RedisRates } from './redis-rates.js'
 
@@ -56,6 +56,8 @@ export class RedisAdapter implements Adapter {
   #up = false
 
   constructor (options: RedisAdapterOptions = {}) {
+    const problem = redisOptionsProblem(options.redis)
+    if (problem !== undefined) throw new InvalidOptionsError(`redis.${problem}`)
     this.#url = options.url ?? REDIS_DEFAULTS.url
     this.keyPrefix = options.keyPrefix ?? REDIS_DEFAULTS.keyPrefix
     this.#ttlMs = Math.round((options.nodeTtlSeconds ?? REDIS_DEFAULTS.nodeTtlSeconds) * 1000)
