@@ -20,6 +20,7 @@ import { registerOperationsRoutes, type Readiness } from './routes/operations.js
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
 import { startWebhooks, type WebhookManager } from './webhooks/index.js'
+import { loggableError } from './log-safe.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,7 +42,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     adapterTimeoutMs: options.adapterTimeoutMs,
     onError: (err) => {
       if (traffic !== undefined) traffic.backgroundErrors++
-      fastify.log.error({ err }, 'broadcastt: background work failed')
+      fastify.log.error({ err: loggableError(err) }, 'broadcastt: background work failed')
     }
   })
   const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options)

@@ -90,10 +90,12 @@ export const WebhookSchema = Type.Object({
     channelNameStartsWith: Type.Optional(Type.String({ minLength: 1 })),
     channelNameEndsWith: Type.Optional(Type.String({ minLength: 1 }))
   }, { additionalProperties: false, description: 'Only events of channels whose name matches' })),
-  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), {
-    additionalProperties: false,
-    description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
-  }))
+  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
+    // A value with a control character (CR, LF, NUL, …) would make every delivery fail: refused at start.
+    Type.String({ pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' }), {
+      additionalProperties: false,
+      description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
+    }))
 }, { additionalProperties: false })
 
 /** Delivery knobs shared by every app's webhooks (docs/webhooks.md). */
@@ -330,6 +332,17 @@ function notData (input: unknown, path: string, seen: Set<object> = new Set()): 
   return undefined
 }
 
+/** Why a webhook's URL cannot be used (never echoing it: it may hold credentials), or undefined. */
+function webhookUrlProblem (hook: WebhookConfig): string | undefined {
+  if (!URL.canParse(hook.url)) return 'not a valid URL'
+  const { username, password } = new URL(hook.url)
+  const authorization = Object.keys(hook.headers ?? {}).some((name) => name.toLowerCase() === 'authorization')
+  if ((username !== '' || password !== '') && authorization) {
+    return 'credentials in the URL and an Authorization header: give them once (the URL\'s become Authorization: Basic)'
+  }
+  return undefined
+}
+
 /** `/apps/0/secret` → `apps[0].secret` */
 function dottedPath (pointer: string): string {
   return pointer.split('/').slice(1).reduce((out, part) =>
@@ -374,9 +387,8 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   }
   resolved.apps.forEach((app, i) => {
     app.webhooks.forEach((hook, j) => {
-      if (!URL.canParse(hook.url)) {
-        throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].webhooks[${j}].url: not a valid URL`)
-      }
+      const problem = webhookUrlProblem(hook)
+      if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].webhooks[${j}].url: ${problem}`)
     })
   })
   return resolved

@@ -24,6 +24,7 @@ import { loadScripts, SCRIPTS } from './redis-scripts.js'
 import { REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
 import { RedisRates } from './redis-rates.js'
+import { errorFields } from '../log-safe.js'
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 
@@ -123,7 +124,7 @@ export class RedisAdapter implements Adapter {
   #connectionError (error: Error): void {
     if (this.#quietErrors || this.#closed) return
     this.#quietErrors = true // once per outage: ioredis reports every reconnection attempt
-    this.#log.error({ err: error }, 'broadcastt: Redis connection error; serving local clients until it is back')
+    this.#log.error({ err: errorFields(error) }, 'broadcastt: Redis connection error; serving local clients until it is back')
   }
 
   #topic (appId: string, channel: string): string {
@@ -155,7 +156,7 @@ export class RedisAdapter implements Adapter {
       this.#quietErrors = false
       this.#changed()
     })().catch((error: unknown) => {
-      if (!this.#closed) this.#log.warn({ err: error }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
+      if (!this.#closed) this.#log.warn({ err: errorFields(error) }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
   }
 
@@ -175,7 +176,7 @@ export class RedisAdapter implements Adapter {
       this.#subscribed = true
       this.#changed()
     }, (error: unknown) => {
-      this.#log.warn({ err: error }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
     }).finally(() => { if (this.#subscribing === subscribing) this.#subscribing = undefined })
     this.#subscribing = subscribing
   }
@@ -190,7 +191,7 @@ export class RedisAdapter implements Adapter {
         const decisions = reapDecisions(await SCRIPTS.reap.run(this.#cmd, [this.keyPrefix, node, '0']))
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
       }
-    })().catch((error: unknown) => { this.#log.warn({ err: error }, 'broadcastt: Redis node refresh failed') })
+    })().catch((error: unknown) => { this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis node refresh failed') })
   }
 
   #onMessage (text: string): void {
@@ -219,7 +220,7 @@ export class RedisAdapter implements Adapter {
       return occupied === 1
     } catch (error) {
       this.#resync = true
-      this.#log.warn({ err: error }, 'broadcastt: Redis subscription failed; restored on reconnection')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis subscription failed; restored on reconnection')
       return false
     }
   }
@@ -282,7 +283,7 @@ export class RedisAdapter implements Adapter {
       }
     } catch (error) {
       if (channel !== undefined) local()
-      this.#log.warn({ err: error }, 'broadcastt: Redis publish failed; other nodes miss this message')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis publish failed; other nodes miss this message')
     }
   }
 
@@ -412,7 +413,7 @@ export class RedisAdapter implements Adapter {
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
         await new Promise((resolve) => setImmediate(resolve)) // let the announcements go out
       } catch (error) {
-        this.#log.warn({ err: error }, 'broadcastt: removing this node\'s records from Redis failed; survivors will')
+        this.#log.warn({ err: errorFields(error) }, 'broadcastt: removing this node\'s records from Redis failed; survivors will')
       }
     }
     this.#closed = true

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { resolveOptions, type AppInput, type ResolvedOptions } from '../options.js'
 import { parseValue, SETTINGS, SWITCHES, type Setting } from './settings.js'
+import { describeOffset, jsonErrorOffset } from './json-position.js'
 
 export interface ServerConfig {
   options: ResolvedOptions
@@ -46,8 +47,9 @@ function readJson (file: string): unknown {
   }
   try {
     return JSON.parse(text)
-  } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`)
+  } catch {
+    // Where, never what: V8's message can quote the text around the error, secrets included.
+    throw new ConfigError(`${file}: not valid JSON at ${describeOffset(text, jsonErrorOffset(text))}`)
   }
 }
 

@@ -22,6 +22,8 @@ export interface Setting {
   readonly description: string
   /** Where the value goes in the plugin options, as a path; absent for server-only settings. */
   readonly option?: readonly string[]
+  /** The value may hold a secret: a refused one is never echoed. */
+  readonly secret?: true
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -58,8 +60,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'host', flag: 'host', env: 'HOST', kind: 'string', fallback: '127.0.0.1', description: 'address to listen on (0.0.0.0 in a container)' },
   { key: 'appId', env: 'BROADCASTT_APP_ID', kind: 'string', fallback: '', description: 'one app from the environment: id (with KEY and SECRET; replaces the file\'s apps)' },
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
-  { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret' },
-  { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)' },
+  { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret', secret: true },
+  { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },
@@ -85,7 +87,8 @@ export const SWITCHES = [
 
 /** Parses one value of a setting; throws a message naming what was expected. */
 export function parseValue (setting: Setting, raw: string): string | number | boolean {
-  const fail = (expected: string): never => { throw new Error(`expected ${expected}, got ${JSON.stringify(raw.slice(0, 80))}`) }
+  const got = setting.secret === true ? 'a value not shown here (it may hold a password)' : JSON.stringify(raw.slice(0, 80))
+  const fail = (expected: string): never => { throw new Error(`expected ${expected}, got ${got}`) }
   switch (setting.kind) {
     case 'port': {
       const port = /^\d+$/.test(raw) ? Number(raw) : NaN

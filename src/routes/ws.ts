@@ -18,6 +18,7 @@ import { WebsocketPayloadError } from '../errors.js'
 import { admitFrame } from '../hub/frame-budget.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
+import { loggableError } from '../log-safe.js'
 
 export interface WsContext {
   hub: Hub
@@ -201,7 +202,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
         refuse(ctx, socket, app, dialect, WireError.ReconnectNow, WireError.ReconnectNow.reason)
       } else accept(socket, req, app, dialect)
     }, (error: unknown) => {
-      ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
+      ctx.log.error({ err: loggableError(error) }, 'broadcastt: connection quota check failed')
       refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
     })
   }

@@ -15,6 +15,7 @@ import { collectRoute, openApiDocument, type CollectedRoute } from './openapi.js
 import { SHARED_SCHEMAS } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
 import { registerUserRoutes } from './users.js'
+import { loggableError } from '../../log-safe.js'
 import { rawBodyParsers, verifySignatureHook } from './verify-signature.js'
 
 export type { RestContext } from './context.js'
@@ -30,7 +31,7 @@ function errorHandler (bodyLimit: number) {
       void reply.send(new BodyTooLargeError(bodyLimit))
       return
     }
-    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: error }, 'broadcastt REST request failed')
+    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: loggableError(error) }, 'broadcastt REST request failed')
     void reply.send(error)
   }
 }
