@@ -28,6 +28,12 @@ export interface Setting {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+/**
+ * Where the standalone server's defaults differ from the plugin's: it faces anonymous browsers directly, so
+ * one address gets at most 100 connections and one connection at most 100 channels (docs/operations.md).
+ */
+export const STANDALONE_DEFAULTS = Object.freeze({ maxConnectionsPerIp: 100, channelsPerConnection: 100 })
+
 /** `maxConnections` → `MAX_CONNECTIONS` */
 const screaming = (name: string): string => name.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
 
@@ -36,7 +42,7 @@ const LIMIT_SETTINGS: Setting[] = Object.entries(LIMIT_DEFAULTS).map(([name, val
   key: `limit.${name}`,
   env: `BROADCASTT_LIMIT_${screaming(name)}`,
   kind: 'count',
-  fallback: String(value),
+  fallback: String(name === 'channelsPerConnection' ? STANDALONE_DEFAULTS.channelsPerConnection : value),
   description: `limits.${name} of every app`,
   option: ['limits', name]
 }))
@@ -71,7 +77,7 @@ export const SETTINGS: readonly Setting[] = [
   option({ key: 'activityTimeout', env: 'BROADCASTT_ACTIVITY_TIMEOUT', kind: 'count', description: 'seconds of silence before the server pings', option: ['activityTimeout'] }),
   option({ key: 'pongTimeout', env: 'BROADCASTT_PONG_TIMEOUT', kind: 'count', description: 'seconds to answer a ping before 4201', option: ['pongTimeout'] }),
   option({ key: 'maxConnections', env: 'BROADCASTT_MAX_CONNECTIONS', kind: 'count', description: 'connections on this server, 0 = unlimited (over it: 4100)', option: ['maxConnections'] }),
-  option({ key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] }),
+  { key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', fallback: String(STANDALONE_DEFAULTS.maxConnectionsPerIp), description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] },
   option({ key: 'maxBufferedBytes', env: 'BROADCASTT_MAX_BUFFERED_BYTES', kind: 'count', description: 'unsent bytes per connection before it is closed 4100', option: ['maxBufferedBytes'] }),
   option({ key: 'drainWindowMs', env: 'BROADCASTT_DRAIN_WINDOW_MS', kind: 'count', description: 'on shutdown, ms over which connections get their 4200 close', option: ['shutdown', 'drainWindowMs'] }),
   option({ key: 'graceMs', env: 'BROADCASTT_SHUTDOWN_GRACE_MS', kind: 'count', description: 'on shutdown, ms a client has to answer its close frame', option: ['shutdown', 'graceMs'] }),
