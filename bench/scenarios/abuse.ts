@@ -10,117 +10,39 @@
  * receiver in this process. Figures: the well-behaved clients' p99 latency in both runs and their lost
  * deliveries, heap growth across the hostile run, webhook events delivered and dropped.
  */
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import { createServer, type Server as HttpServer } from 'node:http'
-import { setImmediate as turn, setTimeout as delay } from 'node:timers/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import { request } from 'undici'
-import { WebSocket, type RawData } from 'ws'
+import type { WebSocket } from 'ws'
 import { Deliveries } from '../clients.js'
 import { eventData } from '../ipc.js'
 import { presenceAuth, Rest } from '../pusher.js'
 import { APP, Server } from '../servers.js'
+import { connectFrom, send, type HostileReport } from './abuse-hostile.js'
 import { until, type BenchOptions, type Figures } from './common.js'
-import { createHmac } from 'node:crypto'
 
 const GOOD = 1000
 const PER_ADDRESS = 50
 const CHANNELS = 10
 const EVENTS_PER_SECOND = 50
 const PRESENCE_MEMBERS = 20
-const HOSTILE = 20
-const ROLES = ['churn', 'channels', 'client', 'junk', 'hoard', 'rest'] as const
-type Role = typeof ROLES[number]
 
-/** Opens a pusher-protocol connection from `address` and resolves with it and its socket id (or undefined when refused). */
-function connectFrom (url: string, address: string): Promise<{ socket: WebSocket, socketId: string } | undefined> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false, localAddress: address })
-    socket.on('error', () => { resolve(undefined) })
-    socket.once('message', (raw: RawData) => {
-      const match = /socket_id\\":\\"([^\\]+)\\"/.exec(String(raw))
-      if (match?.[1] === undefined) {
-        socket.terminate()
-        resolve(undefined)
-      } else resolve({ socket, socketId: match[1] })
-    })
-  })
-}
-
-const send = (socket: WebSocket, event: string, data: unknown, channel?: string): void => {
-  socket.send(JSON.stringify({ event, data, ...(channel === undefined ? {} : { channel }) }))
-}
-
-const privateAuth = (socketId: string, channel: string): string =>
-  `${APP.key}:${createHmac('sha256', APP.secret).update(`${socketId}:${channel}`).digest('hex')}`
-
-/** What the hostile connections saw: closes by code and 4303 refusals. */
-class Tally {
-  readonly closes = new Map<number, number>()
-  refusals = 0
-  running = true
-}
-
-/** Writes `next()` frames as fast as the socket takes them, until it closes or the run stops. */
-async function blast (socket: WebSocket, tally: Tally, next: () => string): Promise<void> {
-  while (tally.running && socket.readyState === WebSocket.OPEN) {
-    while (socket.bufferedAmount < 256 * 1024 && socket.readyState === WebSocket.OPEN) socket.send(next())
-    await turn()
-  }
-}
-
-/** One hostile connection doing its attack, reconnecting at once whenever the server closes it. */
-async function hostile (url: string, httpUrl: string, role: Role, id: number, tally: Tally): Promise<void> {
-  const address = `127.0.2.${id + 1}`
-  let n = 0
-  while (tally.running) {
-    if (role === 'rest') {
-      await request(`${httpUrl}/apps/${APP.id}/channels?${'k&'.repeat(7000)}`).then(async (r) => { await r.body.dump() }, () => {})
-      continue
-    }
-    const conn = await connectFrom(url, address)
-    if (conn === undefined) { await delay(10); continue }
-    const { socket, socketId } = conn
-    socket.on('message', (raw: RawData) => { if (String(raw).includes('4303')) tally.refusals++ })
-    const closed = new Promise<void>((resolve) => {
-      socket.on('close', (code) => { tally.closes.set(code, (tally.closes.get(code) ?? 0) + 1); resolve() })
-    })
-    if (role === 'churn') {
-      const channelData = JSON.stringify({ user_id: `churner-${id}`, user_info: { pad: 'x'.repeat(900) } })
-      const auth = presenceAuth(socketId, 'presence-room', channelData)
-      let on = false
-      await blast(socket, tally, () => {
-        on = !on
-        return on
-          ? JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'presence-room', auth, channel_data: channelData } })
-          : '{"event":"pusher:unsubscribe","data":{"channel":"presence-room"}}'
-      })
-    } else if (role === 'channels') {
-      let on = false
-      await blast(socket, tally, () => {
-        on = !on
-        if (on) n++
-        return JSON.stringify({ event: on ? 'pusher:subscribe' : 'pusher:unsubscribe', data: { channel: `h-${id}-${n}` } })
-      })
-    } else if (role === 'client') {
-      send(socket, 'pusher:subscribe', { channel: 'private-h', auth: privateAuth(socketId, 'private-h') })
-      const frame = JSON.stringify({ event: 'client-spam', channel: 'private-h', data: { pad: 'x'.repeat(500) } })
-      await blast(socket, tally, () => frame)
-    } else if (role === 'junk') {
-      const frames = ['{"event":"pusher:ping","data":{}}', 'not json', '{"event":"pusher:nope"}', '{"event":1}']
-      await blast(socket, tally, () => frames[n++ % frames.length] as string)
-    } else {
-      // Hoard: this address's whole allowance of connections, each with as many channels as it may hold.
-      const hoard = [socket]
-      for (let k = 0; k < 200 && tally.running; k++) {
-        const more = await connectFrom(url, address)
-        if (more === undefined) break
-        hoard.push(more.socket)
-      }
-      for (const s of hoard) for (let c = 0; c < 120; c++) send(s, 'pusher:subscribe', { channel: `hoard-${id}-${n++}` })
-      while (tally.running && socket.readyState === WebSocket.OPEN) await delay(100)
-      for (const s of hoard) s.terminate()
-    }
-    socket.terminate()
-    await closed
+/**
+ * The hostile connections, in a process of their own (bench/scenarios/abuse-hostile.ts): at full speed they
+ * would otherwise starve the well-behaved clients' event loop in this one, and the figures would measure the
+ * driver. Resolves with a function that stops them and returns what they saw.
+ */
+function startHostile (server: Server): () => Promise<HostileReport> {
+  const child = fork(new URL('abuse-hostile.ts', import.meta.url).pathname, [server.wsUrl, server.httpUrl],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return async () => {
+    const report = once(child, 'message') as Promise<[HostileReport]>
+    child.send('stop')
+    const [tally] = await report
+    await once(child, 'exit')
+    return tally
   }
 }
 
@@ -150,7 +72,8 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
   const events = seconds * EVENTS_PER_SECOND
   const deliveries = new Deliveries(GOOD / CHANNELS, events)
   const good: WebSocket[] = []
-  const tally = new Tally()
+  let stopHostile: (() => Promise<HostileReport>) | undefined
+  let hostile: HostileReport = { closes: {}, refusals: 0 }
   const rest = new Rest(server.httpUrl, 4)
   try {
     for (let k = 0; k < GOOD; k++) {
@@ -163,16 +86,19 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
       }
       good.push(conn.socket)
     }
+    console.log(`    ${GOOD} well-behaved clients connected`)
     await delay(1000) // the subscriptions are answered
     let closedGood = 0
     deliveries.onClientClosed = () => { closedGood++ }
     deliveries.attach(good)
     const before = await server.memory(options.settle)
+    console.log('    memory sampled; the run starts')
     const webhooksBefore = hook.events()
-    const attackers = withHostile
-      ? Array.from({ length: HOSTILE }, async (_, id) => { await hostile(server.wsUrl, server.httpUrl, ROLES[id % ROLES.length] as Role, id, tally) })
-      : []
+    if (withHostile) stopHostile = startHostile(server)
     const started = performance.now()
+    const progress = setInterval(() => {
+      console.log(`    ${Math.round((performance.now() - started) / 1000)} s: ${deliveries.total} deliveries`)
+    }, 5000)
     for (let i = 0; i < events; i += 5) {
       const batch = []
       for (let j = i; j < Math.min(i + 5, events); j++) {
@@ -184,8 +110,9 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
       const wait = due - performance.now()
       if (wait > 0) await delay(wait)
     }
-    tally.running = false
-    await Promise.all(attackers)
+    clearInterval(progress)
+    if (stopHostile !== undefined) hostile = await stopHostile()
+    stopHostile = undefined
     const expected = events * GOOD / CHANNELS
     await until(() => deliveries.total >= expected || closedGood > 0, () => deliveries.total, 'abuse: deliveries').catch(() => {})
     await delay(2000) // webhook batches and debounced events go out
@@ -200,14 +127,14 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
           abuseHeapGrowth: after.usage.heapUsed - before.usage.heapUsed,
           abuseWebhooksDelivered: hook.events() - webhooksBefore,
           abuseWebhookOverflow: overflow,
-          abuseHostileCloses: [...tally.closes.values()].reduce((a, b) => a + b, 0),
-          abuseFrameRefusals: tally.refusals
+          abuseHostileCloses: Object.values(hostile.closes).reduce((a, b) => a + b, 0),
+          abuseFrameRefusals: hostile.refusals
         }
       : { abuseQuietP99: p99, abuseQuietLost: expected - deliveries.total }
-    console.log(`  ${withHostile ? 'hostile' : 'quiet'} run: ${JSON.stringify(figures)}; hostile closes ${JSON.stringify(Object.fromEntries(tally.closes))}`)
+    console.log(`  ${withHostile ? 'hostile' : 'quiet'} run: ${JSON.stringify(figures)}; hostile closes ${JSON.stringify(hostile.closes)}`)
     return figures
   } finally {
-    tally.running = false
+    await stopHostile?.()
     for (const socket of good) socket.terminate()
     await rest.close()
     await server.close()
