@@ -8,6 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console-ui ./console-ui
+COPY scripts/build-console.ts ./scripts/
 RUN npm run build
 
 FROM node:20-slim AS runtime

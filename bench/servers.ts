@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync, mkdirSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
+import { request, type IncomingMessage } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { MemorySample, ProbeReply, ProbeRequest, Settle } from './ipc.js'
 import { soketiConfig, soketiEntry } from './soketi.js'
@@ -15,14 +16,16 @@ import { soketiConfig, soketiEntry } from './soketi.js'
  * extracted with `git archive`, built with `npm run build`), for before/after comparisons of an
  * optimization in one run.
  */
-export type Kind = 'ours' | 'ws' | 'soketi' | 'fastify' | 'base' | 'nometrics' | 'nodefaults'
+export type Kind = 'ours' | 'ws' | 'soketi' | 'fastify' | 'base' | 'nometrics' | 'nodefaults' | 'console'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
 /**
  * `nometrics`: this project with its Prometheus metrics off (BROADCASTT_METRICS=false), to price them;
  * `nodefaults`: metrics on without prom-client's Node process metrics (`metrics.defaultMetrics: false`);
- * `fastify`: the raw loop with its REST side on a bare Fastify route (the Fastify floor; see server-raw.ts).
+ * `fastify`: the raw loop with its REST side on a bare Fastify route (the Fastify floor; see server-raw.ts);
+ * `console`: this project with its debug console on and one tab open on the bench app all along (an SSE
+ * reader in the driver that reads everything), to price the console (docs/console.md).
  */
-export const ALL_KINDS: readonly Kind[] = [...KINDS, 'fastify', 'base', 'nometrics', 'nodefaults']
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'fastify', 'base', 'nometrics', 'nodefaults', 'console']
 export const LABEL: Record<Kind, string> = {
   ours: 'fastify-broadcastt',
   ws: 'raw ws loop',
@@ -30,8 +33,11 @@ export const LABEL: Record<Kind, string> = {
   fastify: 'bare Fastify route',
   base: 'ours (BENCH_BASE)',
   nometrics: 'ours, metrics off',
-  nodefaults: 'ours, no process metrics'
+  nodefaults: 'ours, no process metrics',
+  console: 'ours, a console tab open'
 }
+
+const CONSOLE_TOKEN = 'bench-console-token-0123456789'
 
 export const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' }
 const CACHE = new URL('.cache/', import.meta.url)
@@ -84,7 +90,7 @@ Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: stri
     mkdirSync(profileDir, { recursive: true })
     Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
   }
-  if (kind === 'ours' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults') {
+  if (kind === 'ours' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults' || kind === 'console') {
     // Like soketi's configuration: no per-address cap, frame budget or channel cap (every bench client comes
     // from 127.0.0.1 and sends as fast as it can), unless a scenario gives its own configuration.
     const config = writeConfig(`ours-${port}.json`, ours ?? {
@@ -96,7 +102,14 @@ Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: stri
       // The compiled server, as `npm start` runs it (the driver builds this checkout first).
       script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/dist/cli/main.js`,
       args: [],
-      env: { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config, BROADCASTT_METRICS: kind === 'nometrics' ? 'false' : 'true' },
+      env: {
+        ...env,
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        BROADCASTT_CONFIG: config,
+        BROADCASTT_METRICS: kind === 'nometrics' ? 'false' : 'true',
+        ...(kind === 'console' ? { BROADCASTT_CONSOLE_TOKEN: CONSOLE_TOKEN } : {})
+      },
       execArgv
     }
   }
@@ -111,6 +124,9 @@ Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: stri
 export class Server {
   #waiters = new Map<string, (reply: ProbeReply) => void>()
   #stderr = ''
+  /** The console tab of the `console` kind, and the bytes it has read. */
+  #tab: IncomingMessage | undefined
+  tabBytes = 0
 
   private constructor (readonly kind: Kind, readonly port: number, readonly child: ChildProcess) {
     child.on('message', (reply: ProbeReply) => {
@@ -136,7 +152,18 @@ export class Server {
       child.kill('SIGKILL')
       throw error
     }
+    if (kind === 'console') await server.#openTab()
     return server
+  }
+
+  async #openTab (): Promise<void> {
+    this.#tab = await new Promise<IncomingMessage>((resolve, reject) => {
+      request(`${this.httpUrl}/console/api/stream?app=${APP.id}`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } }, resolve)
+        .on('error', reject).end()
+    })
+    if (this.#tab.statusCode !== 200) throw new Error(`console tab: ${this.#tab.statusCode ?? '?'}`)
+    this.#tab.on('data', (chunk: Buffer) => { this.tabBytes += chunk.length })
+    this.#tab.on('error', () => {})
   }
 
   get wsUrl (): string { return `ws://127.0.0.1:${this.port}/app/${APP.key}?protocol=7&client=bench&version=1.0` }
@@ -162,6 +189,7 @@ export class Server {
 
   /** SIGTERM, then SIGKILL after 5 s (a profile is written on a clean exit only). */
   async close (): Promise<void> {
+    this.#tab?.destroy()
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise((resolve) => this.child.once('exit', resolve))
     this.child.kill('SIGTERM')

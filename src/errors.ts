@@ -6,6 +6,8 @@ import createError from '@fastify/error'
 
 // Plugin registration
 export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS', '%s')
+/** The debug console is enabled but its front end was not built (`npm run build` makes dist/console-ui/). */
+export const ConsoleNotBuiltError = createError('FST_BROADCASTT_CONSOLE_NOT_BUILT', '%s')
 /** A host-registered @fastify/websocket accepts frames larger than any app's `frameBytes`. */
 export const WebsocketPayloadError = createError('FST_BROADCASTT_WS_MAX_PAYLOAD', '%s')
 
@@ -28,6 +30,8 @@ export const ShuttingDownError = createError('FST_BROADCASTT_SHUTTING_DOWN', 'Th
 /** A cluster-wide query or presence join while the Redis adapter cannot reach Redis (docs/scaling.md). */
 export const ClusterUnavailableError = createError('FST_BROADCASTT_CLUSTER_UNAVAILABLE',
   'The cluster state (Redis) is unreachable; retry shortly', 503)
+/** Any other failure of a REST request (an adapter that did not answer in time, a bug); the server logs it. */
+export const InternalError = createError('FST_BROADCASTT_INTERNAL', '%s', 500)
 
 // In-process authorization (`authorize` option, `fastify.broadcastt.authorizeChannel` / `authenticateUser`).
 // Malformed requests use FST_BROADCASTT_INVALID_REQUEST (400).

@@ -12,7 +12,8 @@ import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
 import { checkHostMaxPayload, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
-import { registerRestApi } from './routes/http/index.js'
+import { registerRestApi, type RestContext } from './routes/http/index.js'
+import { registerConsole } from './console/index.js'
 import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
 import { createMetrics, type Metrics } from './metrics/prometheus.js'
 import { Traffic } from './metrics/traffic.js'
@@ -111,11 +112,13 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
   refuseUnknownPaths(fastify, options.prefix)
-  const rest = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
+  const rest: RestContext = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
   await fastify.register(async (routes) => {
     if (metrics !== undefined) routes.addHook('onResponse', metrics.onResponse)
     await registerRestApi(routes, rest)
   }, { prefix: options.prefix })
+  const consoleToken = options.console.enabled ? options.console.token : undefined
+  if (consoleToken !== undefined) await registerConsole(fastify, rest, consoleToken)
 }
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })

@@ -11,6 +11,7 @@ import type { RedisOptions } from 'ioredis'
 import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
 import { redisOptionsProblem } from './adapters/redis-options.js'
 import type { AuthorizeOptions } from './authorize/options.js'
+import { checkConsoleOptions, ConsoleSchema, type ConsoleOptions } from './console/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
 export const LIMIT_DEFAULTS = Object.freeze({
@@ -238,6 +239,7 @@ export const OptionsSchema = Type.Object({
   shutdown: ShutdownSchema,
   rest: RestSchema,
   webhookDelivery: WebhookDeliverySchema,
+  console: ConsoleSchema,
   adapter: Type.Optional(RedisAdapterConfigSchema)
 }, { additionalProperties: false })
 
@@ -277,6 +279,8 @@ export interface BroadcasttOptions {
   adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
+  /** The debug console in the browser, off by default (docs/console.md). */
+  console?: Partial<ConsoleOptions>
 }
 
 export interface AppInput {
@@ -385,6 +389,7 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
       seen.add(app[field])
     })
   }
+  checkConsoleOptions(resolved.console, root)
   resolved.apps.forEach((app, i) => {
     app.webhooks.forEach((hook, j) => {
       const problem = webhookUrlProblem(hook)

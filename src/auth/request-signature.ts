@@ -50,7 +50,10 @@ export interface VerifyRequestInput {
 }
 
 const AUTH_VERSION = '1.0'
-const RESERVED = ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5'] as const
+
+/** The query parameters a signer adds to a request (and no caller may set itself). */
+export const SIGNING_PARAMETERS = ['auth_key', 'auth_timestamp', 'auth_version', 'auth_signature', 'body_md5'] as const
+export type SigningParameter = typeof SIGNING_PARAMETERS[number]
 
 /** The string a REST request signature covers: `METHOD\nPATH\nQUERY` (see the module doc). */
 export function signatureBaseString (method: string, path: string, query: QueryParams): string {
@@ -141,7 +144,7 @@ export function signRequest (
 ): Record<string, string | readonly string[]> {
   const signed: Record<string, string | readonly string[]> = {}
   for (const [key, value] of Object.entries(query)) {
-    if ((RESERVED as readonly string[]).includes(key.toLowerCase())) {
+    if ((SIGNING_PARAMETERS as readonly string[]).includes(key.toLowerCase())) {
       throw new TypeError(`signRequest: the query must not contain ${key}; it is set by the signer`)
     }
     if (value !== undefined) signed[key] = value

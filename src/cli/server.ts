@@ -29,6 +29,7 @@ function banner (config: ServerConfig, url: string, metricsUrl: string | undefin
   }
   lines.push(`  health ${url}${prefix}/health  readiness ${url}${prefix}/ready` +
     (metricsUrl === undefined ? '' : `  metrics ${metricsUrl}`))
+  if (config.options.console.enabled) lines.push(`  debug console ${url}${prefix}${config.options.console.path}`)
   if (config.development) {
     const [app] = config.options.apps
     lines.push(`  credentials: id=${app?.id} key=${app?.key} secret=${app?.secret}`,

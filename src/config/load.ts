@@ -155,6 +155,8 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
       : input.apps
   }
   for (const s of given) overlay(withDefaults, s, values.get(s.key)?.value as Value)
+  // BROADCASTT_CONSOLE_TOKEN (overlaid as console.token) turns the console on.
+  if (values.has('consoleToken')) (withDefaults.console as Record<string, unknown>).enabled = true
   const redisUrl = values.get('redisUrl')?.value as string | undefined
   if (redisUrl !== undefined) {
     // BROADCASTT_REDIS_URL / --redis-url runs the server as a cluster node (docs/scaling.md).

@@ -68,6 +68,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
   { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret', secret: true },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
+  { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'], secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },

@@ -40,6 +40,18 @@ export interface HubEvents {
    * the cluster-wide count.
    */
   subscription_count: [{ appId: string, channel: string, localCount: number }]
+  /**
+   * A connection of this node subscribed to a channel, or left it (by unsubscribing or closing). Emitted only
+   * while someone listens (the debug console), so they cost nothing otherwise.
+   */
+  subscribed: [{ appId: string, channel: string, socketId: string }]
+  unsubscribed: [{ appId: string, channel: string, socketId: string }]
+  /**
+   * A backend (REST, the programmatic API, the console's form) triggered an event through this node and its
+   * publication completed. `data` is the event's data as it travels (a string). Emitted only while someone
+   * listens.
+   */
+  event_triggered: [{ appId: string, channels: readonly string[], event: string, data: string, socketId?: string }]
 
   // Webhook delivery outcomes (src/webhooks), for metrics. Emitted by the webhook manager, not the hub.
   /** A webhook request was answered 2xx. `attempts` counts this one; `events` is the batch's size. */

@@ -217,7 +217,10 @@ export class Hub implements LocalNode {
       this.adapter.countChanged(appId, channel)
     }
     await entry.joined // channel_occupied (when this decided it) comes before the count
-    if (conn.channels.has(channel)) this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
+    if (conn.channels.has(channel)) {
+      this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
+      if (this.events.has('subscribed')) this.events.emit('subscribed', { appId, channel, socketId: conn.socketId })
+    }
     return 'subscribed'
   }
 
@@ -261,6 +264,7 @@ export class Hub implements LocalNode {
     const entry = index.channels.get(channel)
     if (entry === undefined || !entry.members.delete(conn)) return
     this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
+    if (this.events.has('unsubscribed')) this.events.emit('unsubscribed', { appId, channel, socketId: conn.socketId })
     if (entry.members.size > 0) {
       this.adapter.countChanged(appId, channel)
       return

@@ -23,6 +23,14 @@ export class SafeEmitter extends EventEmitter<HubEvents> {
     super()
   }
 
+  /**
+   * Whether anyone listens to the event: hot paths check it before building an event nobody would read
+   * (one property lookup), so events for occasional listeners cost nothing while there are none.
+   */
+  has (event: keyof HubEvents): boolean {
+    return this.listenerCount(event) > 0
+  }
+
   override emit<K extends keyof HubEvents> (event: K, ...args: HubEvents[K]): boolean {
     // rawListeners keeps `once` wrappers, which remove themselves when called.
     const listeners = this.rawListeners(event) as unknown as AnyListener[]

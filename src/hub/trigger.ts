@@ -70,4 +70,13 @@ export async function publishEvent (hub: Hub, app: App, event: TriggerEvent): Pr
     const message = { type: 'event', appId: app.id, channel, name: event.name, ...data, ...except } as const
     await hub.publish(message, channelType(channel).cached ? app.limits.cacheTtlSeconds : undefined)
   }))
+  if (hub.events.has('event_triggered')) {
+    hub.events.emit('event_triggered', {
+      appId: app.id,
+      channels: event.channels,
+      event: event.name,
+      data: data.data,
+      ...(event.socketId === undefined ? {} : { socketId: event.socketId })
+    })
+  }
 }

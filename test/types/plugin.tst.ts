@@ -13,6 +13,9 @@ test('register takes typed options', () => {
   expect<BroadcasttOptions>().type.not.toBeAssignableFrom({ apps: [{ id: 'a', key: 'k' }] })
   expect<BroadcasttOptions>().type.not.toBeAssignableFrom({ apps: [{ id: 'a', key: 'k', secret: 's', dialects: ['mqtt'] }] })
   expect<BroadcasttOptions>().type.not.toBeAssignableFrom({ apps: [], activityTimeout: '120' })
+  expect(app.register(broadcastt, { apps: [], console: { enabled: true, token: 'a-token-of-16-chars', path: '/debug' } }))
+    .type.not.toRaiseError()
+  expect<BroadcasttOptions>().type.not.toBeAssignableFrom({ apps: [], console: { enabled: 'yes' } })
 })
 
 test('fastify.broadcastt is the typed API', () => {
@@ -29,6 +32,13 @@ test('hub events have typed payloads', () => {
   const app = Fastify()
   app.broadcastt.on('channel_occupied', (event) => {
     expect(event).type.toBe<{ appId: string, channel: string }>()
+  })
+  app.broadcastt.on('subscribed', (event) => {
+    expect(event).type.toBe<{ appId: string, channel: string, socketId: string }>()
+  })
+  app.broadcastt.on('event_triggered', (event) => {
+    expect(event.channels).type.toBe<readonly string[]>()
+    expect(event.socketId).type.toBe<string | undefined>()
   })
   expect(app.broadcastt.on).type.not.toBeCallableWith('no_such_event', () => {})
 })

@@ -14,6 +14,7 @@ import {
   AppParams, ChannelParams, ChannelQuery, ChannelResponse, ChannelsQuery, ChannelsResponse, errorResponses,
   SignedQuery, UsersResponse, type ChannelAttributes
 } from './schemas.js'
+import { READ_REFUSALS } from './refusals.js'
 import { appOf } from './verify-signature.js'
 import { dict } from '../../protocol/dict.js'
 
@@ -34,7 +35,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
       tags: ['channels'],
       params: AppParams,
       querystring: ChannelsQuery,
-      response: { 200: ChannelsResponse, ...errorResponses() }
+      response: { 200: ChannelsResponse, ...errorResponses(READ_REFUSALS) }
     }
   }, async (request) => {
     const app = appOf(request)
@@ -62,7 +63,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
         tags: ['channels'],
         params: ChannelParams,
         querystring: ChannelQuery,
-        response: { 200: ChannelResponse, ...errorResponses() }
+        response: { 200: ChannelResponse, ...errorResponses(READ_REFUSALS) }
       }
     }, async (request) => {
       const app = appOf(request)
@@ -90,7 +91,7 @@ export function registerChannelRoutes (fastify: FastifyInstance, ctx: RestContex
       tags: ['channels'],
       params: ChannelParams,
       querystring: SignedQuery,
-      response: { 200: UsersResponse, ...errorResponses() }
+      response: { 200: UsersResponse, ...errorResponses(READ_REFUSALS) }
     }
   }, async (request) => {
     const app = appOf(request)

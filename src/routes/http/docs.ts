@@ -1,5 +1,6 @@
 /**
- * `GET {prefix}/openapi.json` (the OpenAPI document) and `GET {prefix}/docs` (an API reference page rendered
+ * `GET {prefix}/openapi.json` (the OpenAPI 3.1 document), `GET {prefix}/openapi-3.0.json` (its 3.0.3
+ * rendering, for generators whose 3.1 support lags) and `GET {prefix}/docs` (an API reference page rendered
  * by Swagger UI from the `swagger-ui-dist` package: no CDN, every asset is served from node_modules). Neither
  * is signed, and neither appears in the document. "Try it out" is off: requests must be signed.
  */
@@ -48,14 +49,15 @@ export interface DocsOptions {
   openapi: boolean
   /** Serve the reference page (it reads the document, so it implies `openapi`). */
   docs: boolean
-  /** The document, built on first use (after every route is registered). */
-  document: () => unknown
+  /** The 3.1 document and its 3.0 rendering, built on first use (after every route is registered). */
+  documents: () => { v31: unknown, v30: unknown }
 }
 
 /** Registers the document and page routes on a scope whose prefix is the plugin's `prefix`. */
 export function registerDocsRoutes (scope: FastifyInstance, options: DocsOptions): void {
   if (!options.openapi && !options.docs) return
-  scope.get('/openapi.json', async () => options.document())
+  scope.get('/openapi.json', async () => options.documents().v31)
+  scope.get('/openapi-3.0.json', async () => options.documents().v30)
   if (!options.docs) return
   const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
   scope.get('/docs', async (request, reply) => {

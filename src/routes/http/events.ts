@@ -15,6 +15,7 @@ import {
   AppParams, BatchEventsBody, errorResponses, EventsBody, ref, SignedQuery, TriggerEvent, TriggerResponse,
   type BatchEvent, type ChannelAttributes
 } from './schemas.js'
+import { TRIGGER_REFUSALS } from './refusals.js'
 import { appOf } from './verify-signature.js'
 
 interface Planned {
@@ -25,7 +26,7 @@ interface Planned {
 type EventsBodyValue = TriggerEvent | { batch: BatchEvent[] } | BatchEvent[]
 
 /** One event's rules; `where` prefixes messages of batch events (`batch[3]: …`). */
-function planEvent (app: App, input: TriggerEvent | BatchEvent, where: string): Planned {
+export function planEvent (app: App, input: TriggerEvent | BatchEvent, where: string): Planned {
   const single = input as TriggerEvent
   if (single.channels !== undefined && single.channel !== undefined) {
     throw new InvalidEventError(`${where}Give either channels or channel, not both`)
@@ -53,8 +54,11 @@ function planBatch (app: App, batch: readonly BatchEvent[]): Planned[] {
   return batch.map((event, i) => planEvent(app, event, `batch[${i}]: `))
 }
 
-/** Checks the rate, publishes every planned event in order and answers with the attributes asked for. */
-async function publish (ctx: RestContext, reply: FastifyReply, app: App, planned: readonly Planned[], batch: boolean):
+/**
+ * Checks the rate, publishes every planned event in order and answers with the attributes asked for. The
+ * console's trigger form goes through here too.
+ */
+export async function publishPlanned (ctx: RestContext, reply: FastifyReply, app: App, planned: readonly Planned[], batch: boolean):
 Promise<{ channels?: Record<string, ChannelAttributes>, batch?: ChannelAttributes[] }> {
   const perSecond = app.limits.backendEventsPerSecond
   if (!await withinRate(ctx, app.id, 'events', perSecond, planned.length)) {
@@ -71,7 +75,7 @@ Promise<{ channels?: Record<string, ChannelAttributes>, batch?: ChannelAttribute
 
 export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext): void {
   const scope = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const responses = { 200: TriggerResponse, ...errorResponses(413, 429) }
+  const responses = { 200: TriggerResponse, ...errorResponses(TRIGGER_REFUSALS) }
   scope.post('/events', {
     schema: {
       operationId: 'triggerEvents',
@@ -87,9 +91,9 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
   }, async (request, reply) => {
     const app = appOf(request)
     const body: EventsBodyValue = request.body
-    if (Array.isArray(body)) return await publish(ctx, reply, app, planBatch(app, body), true)
-    if ('batch' in body) return await publish(ctx, reply, app, planBatch(app, body.batch), true)
-    return await publish(ctx, reply, app, [planEvent(app, body, '')], false)
+    if (Array.isArray(body)) return await publishPlanned(ctx, reply, app, planBatch(app, body), true)
+    if ('batch' in body) return await publishPlanned(ctx, reply, app, planBatch(app, body.batch), true)
+    return await publishPlanned(ctx, reply, app, [planEvent(app, body, '')], false)
   })
 
   scope.post('/event', {
@@ -104,7 +108,7 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
     }
   }, async (request, reply) => {
     const app = appOf(request)
-    return await publish(ctx, reply, app, [planEvent(app, request.body, '')], false)
+    return await publishPlanned(ctx, reply, app, [planEvent(app, request.body, '')], false)
   })
 
   scope.post('/batch_events', {
@@ -114,11 +118,11 @@ export function registerEventRoutes (fastify: FastifyInstance, ctx: RestContext)
       tags: ['events'],
       params: AppParams,
       querystring: SignedQuery,
-      body: BatchEventsBody,
+      body: ref(BatchEventsBody),
       response: responses
     }
   }, async (request, reply) => {
     const app = appOf(request)
-    return await publish(ctx, reply, app, planBatch(app, request.body.batch), true)
+    return await publishPlanned(ctx, reply, app, planBatch(app, request.body.batch), true)
   })
 }

@@ -4,14 +4,14 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BodyTooLargeError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
+import { BodyTooLargeError, InternalError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
 import { registerChannelRoutes } from './channels.js'
 import type { RestContext } from './context.js'
 import { readRateHook } from './read-rate.js'
 import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
 import { collectParamRoute, registerLongParamRoutes, type ParamRoute } from './long-params.js'
-import { collectRoute, openApiDocument, type CollectedRoute } from './openapi.js'
+import { collectRoute, openApiDocuments, type CollectedRoute, type OpenApiDocuments } from './openapi.js'
 import { SHARED_SCHEMAS } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
 import { registerUserRoutes } from './users.js'
@@ -20,7 +20,7 @@ import { rawBodyParsers, verifySignatureHook } from './verify-signature.js'
 
 export type { RestContext } from './context.js'
 
-/** Every error leaves as `{statusCode, code, error, message}` with one of the codes of `errors.ts`. */
+/** Every error leaves as `{statusCode, code, error, message}` with one of the codes of `refusals.ts`. */
 function errorHandler (bodyLimit: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (error.validation !== undefined) {
@@ -31,8 +31,10 @@ function errorHandler (bodyLimit: number) {
       void reply.send(new BodyTooLargeError(bodyLimit))
       return
     }
-    if ((error.statusCode ?? 500) >= 500) request.log.error({ err: loggableError(error) }, 'broadcastt REST request failed')
-    void reply.send(error)
+    const failed = (error.statusCode ?? 500) >= 500
+    if (failed) request.log.error({ err: loggableError(error) }, 'broadcastt REST request failed')
+    // A failure without a code of ours (an adapter timeout, a bug) still answers with a code of the table.
+    void reply.send(failed && !String(error.code).startsWith('FST_BROADCASTT_') ? new InternalError(error.message) : error)
   }
 }
 
@@ -56,15 +58,18 @@ function acceptEmptyExpect (scope: FastifyInstance): void {
   scope.addHook('onClose', async () => { server.off('checkExpectation', onExpect) })
 }
 
-/** Registers the REST API on a scope whose prefix is the plugin's `prefix`. */
+/**
+ * Registers the REST API on a scope whose prefix is the plugin's `prefix`. The console's trigger form takes
+ * from the same per-app backend rate (`rate.ts`, kept by the adapter).
+ */
 export async function registerRestApi (scope: FastifyInstance, ctx: RestContext): Promise<void> {
   const { rest } = ctx.options
   const routes: CollectedRoute[] = []
-  let document: unknown
+  let documents: OpenApiDocuments | undefined
   registerDocsRoutes(scope, {
     openapi: rest.openapi,
     docs: rest.docs,
-    document: () => (document ??= openApiDocument(routes, SHARED_SCHEMAS))
+    documents: () => (documents ??= openApiDocuments(routes, SHARED_SCHEMAS))
   })
   acceptEmptyExpect(scope)
   await scope.register(async (api) => {

@@ -2,11 +2,15 @@
  * The OpenAPI 3.1 document, built from the REST routes' own TypeBox schemas as Fastify registers them (an
  * `onRoute` hook collects them). OpenAPI 3.1 schemas are JSON Schema 2020-12, so the route schemas go in as
  * they are: every schema with an `$id` becomes `components.schemas[$id]` and `$ref: "X"` becomes
- * `#/components/schemas/X`. `npm run openapi` writes the document to `openapi/openapi.json`.
+ * `#/components/schemas/X`. The signing parameters, which the query schemas hold for validation, are no
+ * operation's parameters: a caller cannot fill them, a request hook computes them from the finished request.
+ * They are described once, by the `appKey` security scheme and the `x-request-signing` extension.
+ * `npm run openapi` writes the document to `openapi/openapi.json` (and its 3.0 rendering, `openapi-30.ts`).
  */
 import { readFileSync } from 'node:fs'
-import { STATUS_CODES } from 'node:http'
 import type { RouteOptions } from 'fastify'
+import { openApi30 } from './openapi-30.js'
+import { SIGNING } from './schemas.js'
 
 type Json = Record<string, unknown>
 
@@ -29,12 +33,25 @@ export function collectRoute (routes: CollectedRoute[], route: RouteOptions): vo
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 const SIGNING_RECIPE = [
-  'Every request is signed. Query parameters: `auth_key` (the app key), `auth_timestamp`',
-  '(Unix seconds, within 600 s of the server clock), `auth_version=1.0`, `body_md5` (hex MD5 of the raw body,',
-  'required with a body) and `auth_signature`: the hex HMAC-SHA256, keyed with the app secret, of',
-  '`METHOD\\nPATH\\nQUERY`, where PATH is the request path as sent and QUERY is every other query parameter,',
-  'keys lower-cased and sorted, joined as `k=v` with `&`, values not URL-escaped (repeated keys joined with `,`).'
+  'Every request is signed by a request hook that runs on the finished request (after the body is serialized)',
+  'and sets the query parameters `auth_key` (the app key), `auth_timestamp` (Unix seconds, within 600 s of the',
+  'server clock), `auth_version=1.0`, `body_md5` (hex MD5 of the body as sent, only with a non-empty body) and',
+  'last `auth_signature`: the hex HMAC-SHA256, keyed with the app secret, of `METHOD\\nPATH\\nQUERY`, where PATH',
+  'is the request path as sent and QUERY every other query parameter, keys lower-cased and sorted, joined as',
+  '`k=v` with `&`, values not URL-escaped (a repeated key\'s values joined with `,`). `x-request-signing` lists',
+  'the parameters; docs/rest-api.md of fastify-broadcastt shows the hook for TypeScript, Python and PHP clients.'
 ].join(' ')
+
+/** A server's address: the paths carry the plugin's prefix, so the URL is the origin alone. */
+const SERVERS = [{
+  url: '{scheme}://{host}:{port}',
+  description: 'A fastify-broadcastt server (the standalone server listens on port 6001 by default)',
+  variables: {
+    scheme: { enum: ['http', 'https'], default: 'http' },
+    host: { default: '127.0.0.1', description: 'The server\'s host name or address' },
+    port: { default: '6001' }
+  }
+}]
 
 /** JSON copy of a TypeBox schema (drops its symbol keys) with `$ref`s pointing into `components.schemas`. */
 function plain (schema: unknown, components: Json): unknown {
@@ -55,21 +72,40 @@ function plain (schema: unknown, components: Json): unknown {
   return out
 }
 
-/** Path, query and header parameters from an object schema. */
+/** One parameter object: the schema's description and first example move up to the parameter. */
+function parameter (name: string, where: 'path' | 'query', required: boolean, property: unknown, components: Json): Json {
+  const { description, examples, ...rest } = plain(property, components) as Json
+  return {
+    name,
+    in: where,
+    required,
+    ...(description === undefined ? {} : { description }),
+    schema: rest,
+    ...(Array.isArray(examples) && examples.length > 0 ? { example: examples[0] } : {})
+  }
+}
+
+/** Path and query parameters from an object schema, without the signing parameters. */
 function parameters (schema: unknown, where: 'path' | 'query', components: Json): Json[] {
   if (schema === undefined) return []
-  const object = schema as { properties?: Record<string, Json>, required?: string[] }
-  return Object.entries(object.properties ?? {}).map(([name, property]) => {
-    const { description, examples, ...rest } = plain(property, components) as Json
-    return {
-      name,
-      in: where,
-      required: where === 'path' || (object.required ?? []).includes(name),
-      ...(description === undefined ? {} : { description }),
-      schema: rest,
-      ...(Array.isArray(examples) && examples.length > 0 ? { example: examples[0] } : {})
-    }
-  })
+  const object = schema as { properties: Record<string, Json>, required?: string[] }
+  return Object.entries(object.properties).filter(([name]) => !Object.hasOwn(SIGNING, name)).map(([name, property]) =>
+    parameter(name, where, where === 'path' || (object.required ?? []).includes(name), property, components))
+}
+
+/** The signing parameters as query parameter objects (`x-request-signing`); all but `body_md5` always. */
+function signingParameters (components: Json): Json[] {
+  return Object.entries(SIGNING).map(([name, property]) =>
+    parameter(name, 'query', name !== 'body_md5', property, components))
+}
+
+/** A response: a description (an error schema's own, next to its `$ref`) and the JSON schema. */
+function response (status: string, schema: unknown, components: Json): Json {
+  const { description, ...body } = plain(schema, components) as Json
+  return {
+    description: status === '200' ? 'OK' : description,
+    content: { 'application/json': { schema: body } }
+  }
 }
 
 function operation (route: CollectedRoute, components: Json): Json {
@@ -87,9 +123,8 @@ function operation (route: CollectedRoute, components: Json): Json {
     out.requestBody = { required: !optional, content: { 'application/json': { schema: plain(schema.body, components) } } }
   }
   const responses: Json = {}
-  for (const [status, response] of Object.entries((schema.response ?? {}) as Json)) {
-    const description = status === '200' ? 'OK' : `${STATUS_CODES[Number(status)] ?? status}: see \`message\``
-    responses[status] = { description, content: { 'application/json': { schema: plain(response, components) } } }
+  for (const [status, entry] of Object.entries(schema.response as Json)) {
+    responses[status] = response(status, entry, components)
   }
   out.responses = responses
   return out
@@ -99,6 +134,7 @@ function operation (route: CollectedRoute, components: Json): Json {
 export function openApiDocument (routes: readonly CollectedRoute[], shared: readonly unknown[]): Json {
   const components: Json = {}
   for (const schema of shared) plain(schema, components)
+  const signing = signingParameters(components)
   const paths: Record<string, Json> = {}
   for (const route of routes) {
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
@@ -115,21 +151,38 @@ export function openApiDocument (routes: readonly CollectedRoute[], shared: read
         SIGNING_RECIPE,
       license: { name: 'MIT', identifier: 'MIT' }
     },
+    servers: SERVERS,
     tags: [
       { name: 'events', description: 'Trigger events' },
       { name: 'channels', description: 'Query channels' },
       { name: 'users', description: 'Act on signed-in users' }
     ],
-    security: [{ authKey: [], authSignature: [] }],
+    security: [{ appKey: [] }],
     paths,
     components: {
       schemas: sorted,
       securitySchemes: {
-        authKey: { type: 'apiKey', in: 'query', name: 'auth_key', description: 'The app key. ' + SIGNING_RECIPE },
-        authSignature: {
-          type: 'apiKey', in: 'query', name: 'auth_signature', description: 'The request signature. ' + SIGNING_RECIPE
+        appKey: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'auth_key',
+          description: 'The app key, which alone authorizes nothing. ' + SIGNING_RECIPE
         }
       }
+    },
+    'x-request-signing': {
+      description: SIGNING_RECIPE,
+      algorithm: 'HMAC-SHA256',
+      stringToSign: 'METHOD\nPATH\nQUERY',
+      parameters: signing
     }
   }
+}
+
+/** The 3.1 document and its 3.0.3 rendering. */
+export interface OpenApiDocuments { v31: Json, v30: Json }
+
+export function openApiDocuments (routes: readonly CollectedRoute[], shared: readonly unknown[]): OpenApiDocuments {
+  const v31 = openApiDocument(routes, shared)
+  return { v31, v30: openApi30(v31) }
 }

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { RestContext } from './context.js'
 import { EmptyResponse, errorResponses, SignedQuery, TerminateBody, UserParams } from './schemas.js'
+import { BODY_REFUSALS } from './refusals.js'
 import { appOf } from './verify-signature.js'
 
 export function registerUserRoutes (fastify: FastifyInstance, ctx: RestContext): void {
@@ -19,7 +20,7 @@ export function registerUserRoutes (fastify: FastifyInstance, ctx: RestContext):
       params: UserParams,
       querystring: SignedQuery,
       body: TerminateBody,
-      response: { 200: EmptyResponse, ...errorResponses() }
+      response: { 200: EmptyResponse, ...errorResponses(BODY_REFUSALS) }
     }
   }, async (request) => {
     const app = appOf(request)
