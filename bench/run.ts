@@ -3,7 +3,7 @@
  *
  * This project's standalone server, a raw `ws` broadcast loop and soketi 1.6.1 (installed on first use into
  * the git-ignored bench/.cache), each in its own process, measured by the same driver and the same probe.
- * Scenarios: fanout, idle, trigger, channels, presence (all five by default), and soak (only when named).
+ * Scenarios: fanout, idle, trigger, channels, presence (all five by default), and soak and abuse (only when named).
  * idle also runs this project with its app in PostgreSQL (`pg`, DATABASE_URL) unless --servers is given.
  * Within a run the servers alternate (ours, raw loop, soketi) on a fresh process each; every figure is the
  * median of the runs (3 by default, 1 with --quick, which also shrinks the sizes). CPU figures are the
@@ -18,6 +18,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { compare, update } from './baseline.js'
 import { FULL_SETTLE } from './ipc.js'
+import { abuse } from './scenarios/abuse.js'
 import { channels } from './scenarios/channels.js'
 import type { BenchOptions, Figures, Scenario } from './scenarios/common.js'
 import { fanout } from './scenarios/fanout.js'
@@ -29,10 +30,10 @@ import { dropBenchTable } from './postgres.js'
 import { alive, ALL_KINDS, KINDS, LABEL, Server, type Kind } from './servers.js'
 import { medians, runLine, sideBySide, type Runs } from './table.js'
 
-const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, presence, soak }
+const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, presence, soak, abuse }
 const DEFAULT_SCENARIOS = ['fanout', 'idle', 'trigger', 'channels', 'presence']
 /** Scenarios measured against this project only, once unless --runs says otherwise. */
-const OURS_ONLY = new Set(['soak'])
+const OURS_ONLY = new Set(['soak', 'abuse'])
 /** Servers a scenario adds to the default ones (not when --servers names them): idle also runs the app from PostgreSQL. */
 const EXTRA_KINDS: Record<string, Kind[]> = { idle: ['pg'] }
 

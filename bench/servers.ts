@@ -83,7 +83,8 @@ function writeConfig (name: string, body: object): string {
 }
 
 /** Script, arguments and environment of each kind. */
-async function command (kind: Kind, port: number, profileDir: string | undefined): Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: string[] }> {
+async function command (kind: Kind, port: number, profileDir: string | undefined, ours: object | undefined):
+Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: string[] }> {
   // --no-flush-bytecode: V8 would otherwise drop the bytecode of functions unused for a few GCs, and the
   // forced GCs of the memory measurement would move megabytes of code between two samples.
   const execArgv = ['--import', 'tsx', '--import', PROBE, '--expose-gc', '--no-flush-bytecode']
@@ -93,10 +94,17 @@ async function command (kind: Kind, port: number, profileDir: string | undefined
     Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
   }
   if (kind === 'ours' || kind === 'pg' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults' || kind === 'console') {
-    const app = { ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0 } }
-    const config = writeConfig(`${kind}.json`, kind === 'pg'
-      ? { apps: [], appStore: { type: 'postgres', url: DATABASE_URL, table: await benchTable(app) } }
-      : { apps: [app], ...(kind === 'nodefaults' ? { metrics: { defaultMetrics: false } } : {}) })
+    // Like soketi's configuration: no per-address cap, frame budget or channel cap (every bench client comes
+    // from 127.0.0.1 and sends as fast as it can), unless a scenario gives its own configuration. `pg` has
+    // the same app in a PostgreSQL table instead.
+    const app = { ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0, framesPerSecond: 0, channelsPerConnection: 1000 } }
+    const config = writeConfig(`${kind}-${port}.json`, ours ?? {
+      maxConnectionsPerIp: 0,
+      ...(kind === 'pg'
+        ? { apps: [], appStore: { type: 'postgres', url: DATABASE_URL, table: await benchTable(app) } }
+        : { apps: [app] }),
+      ...(kind === 'nodefaults' ? { metrics: { defaultMetrics: false } } : {})
+    })
     return {
       // The compiled server, as `npm start` runs it (the driver builds this checkout first).
       script: `${kind === 'base' ? process.env.BENCH_BASE ?? '.' : OURS}/dist/cli/main.js`,
@@ -136,9 +144,10 @@ export class Server {
     child.stderr?.on('data', (chunk: Buffer) => { this.#stderr = (this.#stderr + chunk.toString()).slice(-4000) })
   }
 
-  static async start (kind: Kind, options: { profileDir?: string | undefined } = {}): Promise<Server> {
+  /** `ours`: this project's configuration file instead of the bench's (the standalone defaults apply to the rest). */
+  static async start (kind: Kind, options: { profileDir?: string | undefined, ours?: object } = {}): Promise<Server> {
     const port = await freePort()
-    const { script, args, env, execArgv } = await command(kind, port, options.profileDir)
+    const { script, args, env, execArgv } = await command(kind, port, options.profileDir, options.ours)
     const child = fork(script, args, { env, execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
     alive.add(child)
     child.once('exit', () => { alive.delete(child) })

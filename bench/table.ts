@@ -33,7 +33,16 @@ export const METRICS: Record<string, Metric> = {
   soakHeapGrowth: { label: 'soak: heap growth, first to last fifth of the events', unit: 'B', better: 'lower', digits: 0 },
   soakRssGrowth: { label: 'soak: RSS growth, first to last fifth of the events', unit: 'B', better: 'lower', digits: 0 },
   churnHeapGrowth: { label: 'connection churn: heap growth, first to last round', unit: 'B', better: 'lower', digits: 0 },
-  churnRssGrowth: { label: 'connection churn: RSS growth, first to last round', unit: 'B', better: 'lower', digits: 0 }
+  churnRssGrowth: { label: 'connection churn: RSS growth, first to last round', unit: 'B', better: 'lower', digits: 0 },
+  abuseQuietP99: { label: 'abuse: well-behaved latency p99, no hostile connections', unit: 'ms', better: 'lower', digits: 1 },
+  abuseQuietLost: { label: 'abuse: lost deliveries, no hostile connections', unit: '', better: 'lower', digits: 0 },
+  abuseP99: { label: 'abuse: well-behaved latency p99, 20 hostile connections', unit: 'ms', better: 'lower', digits: 1 },
+  abuseLost: { label: 'abuse: lost deliveries, 20 hostile connections', unit: '', better: 'lower', digits: 0 },
+  abuseHeapGrowth: { label: 'abuse: server heap growth over the hostile run', unit: 'B', better: 'lower', digits: 0 },
+  abuseWebhooksDelivered: { label: 'abuse: webhook events delivered during the hostile run', unit: '', better: 'higher', digits: 0 },
+  abuseWebhookOverflow: { label: 'abuse: webhook events dropped (queue full)', unit: '', better: 'lower', digits: 0 },
+  abuseHostileCloses: { label: 'abuse: hostile connections closed by the server', unit: '', better: 'higher', digits: 0 },
+  abuseFrameRefusals: { label: 'abuse: frames refused with 4303', unit: '', better: 'higher', digits: 0 }
 }
 
 export const median = (values: readonly number[]): number => {

@@ -13,7 +13,7 @@ import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
 import { checkHostMaxPayload, largestFrame, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
-import { BackendRate, registerRestApi, type RestContext } from './routes/http/index.js'
+import { registerRestApi, type RestContext } from './routes/http/index.js'
 import { registerConsole } from './console/index.js'
 import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
 import { createMetrics, type Metrics } from './metrics/prometheus.js'
@@ -22,6 +22,7 @@ import { registerOperationsRoutes, type Readiness } from './routes/operations.js
 import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
 import { startWebhooks, type WebhookManager } from './webhooks/index.js'
+import { loggableError } from './log-safe.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -44,7 +45,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     onAppChanged: async (appId) => { await apps.changed(appId) },
     onError: (err) => {
       if (traffic !== undefined) traffic.backgroundErrors++
-      fastify.log.error({ err }, 'broadcastt: background work failed')
+      fastify.log.error({ err: loggableError(err) }, 'broadcastt: background work failed')
     }
   })
   apps.attach(hub, (id, app) => { applyAppChange(hub, id, app) })
@@ -116,9 +117,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
   refuseUnknownPaths(fastify, options.prefix)
-  const rest: RestContext = {
-    hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining, rate: new BackendRate()
-  }
+  const rest: RestContext = { hub, apps, options, now: () => hub.clock.now(), draining: () => ctx.draining }
   await fastify.register(async (routes) => {
     if (metrics !== undefined) routes.addHook('onResponse', metrics.onResponse)
     await registerRestApi(routes, rest)

@@ -9,6 +9,7 @@ import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
 import type { RedisOptions } from 'ioredis'
 import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
+import { redisOptionsProblem } from './adapters/redis-options.js'
 import type { AuthorizeOptions } from './authorize/options.js'
 import type { AppStore } from './apps/app-store.js'
 import {
@@ -47,7 +48,11 @@ export const LIMIT_DEFAULTS = Object.freeze({
   /** Seconds a signed REST request's `auth_timestamp` may differ from the server's clock. */
   authTimestampWindowSeconds: 600,
   /** Signed REST read (GET) requests of the app per second; 0 = unlimited. */
-  readRequestsPerSecond: 0
+  readRequestsPerSecond: 0,
+  /** Inbound frames of every kind a connection may send per second, sustained (docs/hardening.md); 0 = unlimited. */
+  framesPerSecond: 20,
+  /** Frames a connection may send at once beyond its rate, on top of resubscribing to `channelsPerConnection` channels. */
+  frameBurst: 100
 })
 
 const count = (description: string, fallback: number) =>
@@ -70,7 +75,10 @@ export const LimitsSchema = Type.Object({
   authTimestampWindowSeconds: count('Seconds a REST request\'s auth_timestamp may differ from the server clock',
     LIMIT_DEFAULTS.authTimestampWindowSeconds),
   readRequestsPerSecond: count('Signed REST GET requests per second (over it: 429 with Retry-After); 0 = unlimited',
-    LIMIT_DEFAULTS.readRequestsPerSecond)
+    LIMIT_DEFAULTS.readRequestsPerSecond),
+  framesPerSecond: count('Inbound frames of any kind per connection per second (over it: error 4303, then close 4100); 0 = unlimited',
+    LIMIT_DEFAULTS.framesPerSecond),
+  frameBurst: count('Frames a connection may send at once beyond its rate, on top of channelsPerConnection', LIMIT_DEFAULTS.frameBurst)
 }, { additionalProperties: false, default: {} })
 
 /** Hub events a webhook can ask for (PROTOCOL.md §11). */
@@ -87,10 +95,12 @@ export const WebhookSchema = Type.Object({
     channelNameStartsWith: Type.Optional(Type.String({ minLength: 1 })),
     channelNameEndsWith: Type.Optional(Type.String({ minLength: 1 }))
   }, { additionalProperties: false, description: 'Only events of channels whose name matches' })),
-  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), {
-    additionalProperties: false,
-    description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
-  }))
+  headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }),
+    // A value with a control character (CR, LF, NUL, …) would make every delivery fail: refused at start.
+    Type.String({ pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' }), {
+      additionalProperties: false,
+      description: 'Extra request headers (the signature, key and content-type headers cannot be overridden)'
+    }))
 }, { additionalProperties: false })
 
 /** Delivery knobs shared by every app's webhooks (docs/webhooks.md). */
@@ -337,6 +347,17 @@ function notData (input: unknown, path: string, seen: Set<object> = new Set()): 
   return undefined
 }
 
+/** Why a webhook's URL cannot be used (never echoing it: it may hold credentials), or undefined. */
+function webhookUrlProblem (hook: WebhookConfig): string | undefined {
+  if (!URL.canParse(hook.url)) return 'not a valid URL'
+  const { username, password } = new URL(hook.url)
+  const authorization = Object.keys(hook.headers ?? {}).some((name) => name.toLowerCase() === 'authorization')
+  if ((username !== '' || password !== '') && authorization) {
+    return 'credentials in the URL and an Authorization header: give them once (the URL\'s become Authorization: Basic)'
+  }
+  return undefined
+}
+
 /** `/apps/0/secret` → `apps[0].secret` */
 export function dottedPath (pointer: string): string {
   return pointer.split('/').slice(1).reduce((out, part) =>
@@ -361,6 +382,8 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   const storeData = appStoreData(appStore, [root, 'appStore'].filter((part) => part !== '').join('.'))
   if (storeData !== undefined) rest.appStore = storeData
   if (appStore !== undefined && rest.apps === undefined) rest.apps = [] // with a store, static apps are optional
+  const redisProblem = redisOptionsProblem(redis as RedisOptions | undefined)
+  if (redisProblem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis.${redisProblem}`)
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
@@ -383,14 +406,17 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   }
   checkConsoleOptions(resolved.console, root)
   resolved.apps.forEach((app, i) => {
-    const problem = webhookUrlProblem(app)
+    const problem = appWebhookProblem(app)
     if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].${problem}`)
   })
   return resolved
 }
 
-/** `webhooks[j].url: not a valid URL` for the first webhook URL the WHATWG parser refuses, else undefined. */
-export function webhookUrlProblem (app: AppConfig): string | undefined {
-  const j = app.webhooks.findIndex((hook) => !URL.canParse(hook.url))
-  return j === -1 ? undefined : `webhooks[${j}].url: not a valid URL`
+/** `webhooks[j].url: …` for the first webhook of the app whose URL cannot be used, else undefined. */
+export function appWebhookProblem (app: AppConfig): string | undefined {
+  for (const [j, hook] of app.webhooks.entries()) {
+    const problem = webhookUrlProblem(hook)
+    if (problem !== undefined) return `webhooks[${j}].url: ${problem}`
+  }
+  return undefined
 }

@@ -194,6 +194,13 @@ export interface Adapter {
   /** Forgets a connection counted by `addConnection`. */
   removeConnection (appId: string): Promise<void>
 
+  // Per-app rates (backend events, REST reads)
+  /**
+   * Takes `count` tokens, all or none, from the app's `bucket`: a token bucket holding one second of
+   * `perSecond` and refilled continuously, shared by every node. False when it holds fewer (over the rate).
+   */
+  takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean>
+
   /**
    * Resolves once this node has received (through `LocalNode.receive`) every message whose `publish` had
    * resolved, on any node, before the call. A sync point for tests (`fastify.broadcastt.settle()`); the hub

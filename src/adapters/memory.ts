@@ -5,6 +5,7 @@
  * cluster in one process, which the adapter conformance suite uses for its two-node cases.
  */
 import { randomUUID } from 'node:crypto'
+import { TokenBuckets } from '../hub/token-bucket.js'
 import { channelType } from '../protocol/channel-name.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
@@ -47,21 +48,24 @@ export class MemoryBroker {
   readonly occupied = new Map<string, Set<string>>()
   readonly presence = new Map<string, PresenceChannel>()
   readonly cache = new Map<string, { event: CacheEntry['event'], expiresAt: number }>()
-  /** Per-channel sequence numbers (cached events and presence decisions). */
-  readonly seqs = new Map<string, number>()
+  /**
+   * The last sequence number given to a cached event or presence decision. One counter for the broker:
+   * each channel's numbers only grow, and nothing per channel outlives the channel.
+   */
+  seq = 0
   /** Signed-in connections per user (watchlist online state). */
   readonly userSockets = new Map<string, Set<string>>()
   readonly connections = new Map<string, number>()
+  /** Per-app rate buckets (`takeTokens`). */
+  readonly rates = new TokenBuckets()
   purgedAt: number
 
   constructor (readonly now: () => number = Date.now) {
     this.purgedAt = now()
   }
 
-  nextSeq (key: string): number {
-    const seq = (this.seqs.get(key) ?? 0) + 1
-    this.seqs.set(key, seq)
-    return seq
+  nextSeq (): number {
+    return ++this.seq
   }
 
   send (message: ClusterMessage): void {
@@ -91,7 +95,7 @@ export class MemoryBroker {
 }
 
 export interface MemoryAdapterOptions {
-  /** Time source of cache expiry; defaults to `Date.now`. Ignored when `broker` is given. */
+  /** Time source of cache expiry and rate buckets; defaults to `Date.now`. Ignored when `broker` is given. */
   now?: () => number
   /** The broker this node joins; defaults to a broker of its own (a single node). */
   broker?: MemoryBroker
@@ -147,7 +151,7 @@ export class MemoryAdapter implements Adapter {
     if (cacheSeconds !== undefined && message.type === 'event') {
       const broker = this.#broker
       const key = keyOf(message.appId, message.channel)
-      const event = { ...message, seq: broker.nextSeq(key) }
+      const event = { ...message, seq: broker.nextSeq() }
       const now = broker.now()
       if (now - broker.purgedAt >= CACHE_PURGE_EVERY_MS) broker.purgeCache(now)
       broker.cache.delete(key)
@@ -175,7 +179,8 @@ export class MemoryAdapter implements Adapter {
     const key = keyOf(appId, channel)
     const broker = this.#broker
     const current = broker.presence.get(key)
-    const seq = (): number => broker.seqs.get(key) ?? 0
+    // Every decision of this channel so far has a number up to the broker's last one.
+    const seq = (): number => broker.seq
     if (current?.userOf.has(socketId) === true) return { ok: true, first: false, members: current.list(), seq: seq() }
     const user = current?.users.get(member.id)
     if (user === undefined && (current?.users.size ?? 0) >= maxMembers) return { ok: false }
@@ -186,7 +191,7 @@ export class MemoryAdapter implements Adapter {
       return { ok: true, first: false, members: presence.list(), seq: seq() }
     }
     presence.users.set(member.id, { info: member.info, sockets: 1 })
-    return { ok: true, first: true, members: presence.list(), seq: broker.nextSeq(key) }
+    return { ok: true, first: true, members: presence.list(), seq: broker.nextSeq() }
   }
 
   async removeMember (appId: string, channel: string, socketId: string): Promise<RemovedMember | undefined> {
@@ -199,7 +204,7 @@ export class MemoryAdapter implements Adapter {
     if (user !== undefined && --user.sockets > 0) return undefined
     presence.users.delete(userId)
     if (presence.users.size === 0) this.#broker.presence.delete(key)
-    return { userId, seq: this.#broker.nextSeq(key) }
+    return { userId, seq: this.#broker.nextSeq() }
   }
 
   async members (appId: string, channel: string): Promise<PresenceMember[]> {
@@ -254,6 +259,10 @@ export class MemoryAdapter implements Adapter {
     const total = (this.#broker.connections.get(appId) ?? 1) - 1
     if (total <= 0) this.#broker.connections.delete(appId)
     else this.#broker.connections.set(appId, total)
+  }
+
+  async takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
+    return this.#broker.rates.take(keyOf(appId, bucket), perSecond, count, this.#broker.now())
   }
 
   /** Nothing to wait for: `publish` hands the message to every node's `receive` before it resolves. */

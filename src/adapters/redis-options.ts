@@ -23,3 +23,14 @@ export interface RedisAdapterOptions {
 }
 
 export const REDIS_DEFAULTS = Object.freeze({ url: 'redis://127.0.0.1:6379', keyPrefix: 'broadcastt:', nodeTtlSeconds: 20 })
+
+/**
+ * Why the adapter cannot take these ioredis options, naming the offending field; undefined when it can.
+ * ioredis's own `keyPrefix` would apply to plain commands but not to Lua scripts or pub/sub, so two clusters
+ * that differ only by it would share channels and corrupt each other's presence: use `keyPrefix` of the
+ * adapter, which prefixes every key and topic.
+ */
+export function redisOptionsProblem (redis: RedisOptions | undefined): string | undefined {
+  if (redis?.keyPrefix === undefined) return undefined
+  return 'keyPrefix: ioredis\'s keyPrefix is not applied to scripts and pub/sub; set the adapter\'s own keyPrefix instead'
+}

@@ -11,10 +11,11 @@
  *   P c:{app}:{channel}   HASH   node → local subscriber count (the nodes serving the channel)
  *   P a:{app}             SET    occupied channels of the app
  *   P p:{app}:{channel}   HASH   socket → user id            P pu:… HASH user id → its connections there
- *   P pi:{app}:{channel}  HASH   user id → user_info JSON    P q:…  per-channel sequence number
+ *   P pi:{app}:{channel}  HASH   user id → user_info JSON    P q:…  per-channel sequence number (see seq_next)
  *   P k:{app}:{channel}   STRING the cached event (a message as published, with its seq), with a TTL
  *   P u:{app}             HASH   user id → signed-in connections, cluster-wide
  *   P cc:{app}            HASH   node → connections of the app
+ *   P r:{app}:{bucket}    HASH   a rate's token bucket: t tokens, a ms they were counted (expires when full)
  * Pub/sub: P m:{app}:{channel} carries a channel's messages; P all carries terminate and watchlist notices.
  * Scripts build key names from P (passed as ARGV[1]), so the adapter needs a single Redis (or a Sentinel
  * group), not Redis Cluster.
@@ -27,6 +28,24 @@ local P = ARGV[1]
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Per-channel sequence numbers (presence decisions, cached events). A counter expires SEQ_IDLE_MS after it
+-- last moved, and a missing one starts at the Redis clock in microseconds: past every number it gave before,
+-- as long as no channel takes a million numbers a second. So no counter outlives its channel for long.
+local SEQ_IDLE_MS = 60000
+local function seq_now(qk)
+  local v = redis.call('GET', qk)
+  if v then return tonumber(v) end
+  local t = redis.call('TIME')
+  local start = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('SET', qk, string.format('%.0f', start), 'PX', SEQ_IDLE_MS)
+  return start
+end
+local function seq_next(qk)
+  seq_now(qk)
+  local seq = redis.call('INCR', qk)
+  redis.call('PEXPIRE', qk, SEQ_IDLE_MS)
+  return seq
 end
 local function split(s)
   local out = {}
@@ -52,7 +71,7 @@ local function remove_member(node, app, ch, sock)
   if redis.call('HINCRBY', puk, user, -1) > 0 then return nil end
   redis.call('HDEL', puk, user)
   redis.call('HDEL', P .. 'pi:' .. app .. ':' .. ch, user)
-  return { user, redis.call('INCR', P .. 'q:' .. app .. ':' .. ch) }
+  return { user, seq_next(P .. 'q:' .. app .. ':' .. ch) }
 end
 local function remove_user(node, app, user, sock)
   if redis.call('SREM', P .. 'n:' .. node .. ':us', app .. '\\n' .. user .. '\\n' .. sock) == 0 then return 0 end
@@ -130,7 +149,7 @@ if redis.call('HEXISTS', pk, sock) == 0 then
   redis.call('HSET', P .. 'n:' .. node .. ':pm', app .. '\\n' .. ch .. '\\n' .. sock, user)
 end
 local seq
-if status == 1 then seq = redis.call('INCR', qk) else seq = tonumber(redis.call('GET', qk) or '0') end
+if status == 1 then seq = seq_next(qk) else seq = seq_now(qk) end
 local out = { status, seq }
 for _, v in ipairs(redis.call('HGETALL', pik)) do out[#out + 1] = v end
 return out`
@@ -141,8 +160,8 @@ const REMOVE_MEMBER = 'return remove_member(ARGV[2], ARGV[3], ARGV[4], ARGV[5])'
 /** ARGV: P, app, channel, pub/sub channel, message JSON without its closing brace, TTL ms → seq. */
 const PUBLISH_CACHED = `
 local app, ch = ARGV[2], ARGV[3]
-local seq = redis.call('INCR', P .. 'q:' .. app .. ':' .. ch)
-local message = ARGV[5] .. ',"seq":' .. seq .. '}'
+local seq = seq_next(P .. 'q:' .. app .. ':' .. ch)
+local message = ARGV[5] .. ',"seq":' .. string.format('%.0f', seq) .. '}'
 local key = P .. 'k:' .. app .. ':' .. ch
 if tonumber(ARGV[6]) > 0 then redis.call('SET', key, message, 'PX', ARGV[6]) else redis.call('DEL', key) end
 redis.call('PUBLISH', ARGV[4], message)
@@ -236,6 +255,25 @@ const OWNED = `
 local base = P .. 'n:' .. ARGV[2]
 return { redis.call('SMEMBERS', base .. ':ch'), redis.call('HKEYS', base .. ':pm'), redis.call('SMEMBERS', base .. ':us') }`
 
+/**
+ * KEYS[1]: a token bucket; ARGV: P, tokens per second, count → 1 when `count` tokens were taken, else 0.
+ * The bucket holds one second's worth, refills by the Redis clock (one clock for every node), and expires
+ * once it would be full again, so an idle rate leaves no key.
+ */
+const TAKE_TOKENS = `
+local rate, count = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = now_ms()
+local state = redis.call('HMGET', KEYS[1], 't', 'a')
+local tokens = math.min(rate, (tonumber(state[1]) or rate) + math.max(0, now - (tonumber(state[2]) or now)) * rate / 1000)
+local taken = 0
+if tokens >= count then
+  tokens = tokens - count
+  taken = 1
+end
+redis.call('HSET', KEYS[1], 't', string.format('%.6f', tokens), 'a', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], 1000 + math.ceil((rate - tokens) * 1000 / rate))
+return taken`
+
 /** A Lua script run by its SHA1; loaded on every (re)connection so calls keep their order. */
 export class LuaScript {
   readonly sha: string
@@ -246,12 +284,13 @@ export class LuaScript {
     this.sha = createHash('sha1').update(this.source).digest('hex')
   }
 
-  async run (client: Redis, args: ReadonlyArray<string | number>): Promise<unknown> {
+  /** Runs with `args` as ARGV (the key prefix first) and `keys` as KEYS, for scripts that name their keys. */
+  async run (client: Redis, args: ReadonlyArray<string | number>, keys: readonly string[] = []): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, 0, ...args)
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return await client.eval(this.source, 0, ...args)
+      return await client.eval(this.source, keys.length, ...keys, ...args)
     }
   }
 }
@@ -273,7 +312,8 @@ export const SCRIPTS = {
   removeConnection: new LuaScript(REMOVE_CONNECTION),
   heartbeat: new LuaScript(HEARTBEAT),
   reap: new LuaScript(REAP),
-  owned: new LuaScript(OWNED)
+  owned: new LuaScript(OWNED),
+  takeTokens: new LuaScript(TAKE_TOKENS)
 } as const
 
 /** Loads every script into the server's script cache (after each connection: Redis may have restarted). */

@@ -14,15 +14,17 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
-import { ClusterUnavailableError } from '../errors.js'
+import { ClusterUnavailableError, InvalidOptionsError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
-import { REDIS_DEFAULTS, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
+import { REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
+import { RedisRates } from './redis-rates.js'
+import { errorFields } from '../log-safe.js'
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 
@@ -42,6 +44,7 @@ export class RedisAdapter implements Adapter {
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
   readonly #dirtyCounts = new Set<string>()
+  readonly #rates: RedisRates
   /** This node's barriers waiting for their echo (see `barrier`). */
   readonly #barriers = new PendingBarriers()
   #node: LocalNode | undefined
@@ -54,11 +57,14 @@ export class RedisAdapter implements Adapter {
   #up = false
 
   constructor (options: RedisAdapterOptions = {}) {
+    const problem = redisOptionsProblem(options.redis)
+    if (problem !== undefined) throw new InvalidOptionsError(`redis.${problem}`)
     this.#url = options.url ?? REDIS_DEFAULTS.url
     this.keyPrefix = options.keyPrefix ?? REDIS_DEFAULTS.keyPrefix
     this.#ttlMs = Math.round((options.nodeTtlSeconds ?? REDIS_DEFAULTS.nodeTtlSeconds) * 1000)
     this.#log = options.logger ?? SILENT
     this.#redisOptions = options.redis ?? {}
+    this.#rates = new RedisRates(this.keyPrefix)
     const own: RedisOptions = {
       ...this.#redisOptions, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false, retryStrategy: backoff
     }
@@ -118,7 +124,7 @@ export class RedisAdapter implements Adapter {
   #connectionError (error: Error): void {
     if (this.#quietErrors || this.#closed) return
     this.#quietErrors = true // once per outage: ioredis reports every reconnection attempt
-    this.#log.error({ err: error }, 'broadcastt: Redis connection error; serving local clients until it is back')
+    this.#log.error({ err: errorFields(error) }, 'broadcastt: Redis connection error; serving local clients until it is back')
   }
 
   #topic (appId: string, channel: string): string {
@@ -150,7 +156,7 @@ export class RedisAdapter implements Adapter {
       this.#quietErrors = false
       this.#changed()
     })().catch((error: unknown) => {
-      if (!this.#closed) this.#log.warn({ err: error }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
+      if (!this.#closed) this.#log.warn({ err: errorFields(error) }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
   }
 
@@ -170,7 +176,7 @@ export class RedisAdapter implements Adapter {
       this.#subscribed = true
       this.#changed()
     }, (error: unknown) => {
-      this.#log.warn({ err: error }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
     }).finally(() => { if (this.#subscribing === subscribing) this.#subscribing = undefined })
     this.#subscribing = subscribing
   }
@@ -185,7 +191,7 @@ export class RedisAdapter implements Adapter {
         const decisions = reapDecisions(await SCRIPTS.reap.run(this.#cmd, [this.keyPrefix, node, '0']))
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
       }
-    })().catch((error: unknown) => { this.#log.warn({ err: error }, 'broadcastt: Redis node refresh failed') })
+    })().catch((error: unknown) => { this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis node refresh failed') })
   }
 
   #onMessage (text: string): void {
@@ -214,7 +220,7 @@ export class RedisAdapter implements Adapter {
       return occupied === 1
     } catch (error) {
       this.#resync = true
-      this.#log.warn({ err: error }, 'broadcastt: Redis subscription failed; restored on reconnection')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis subscription failed; restored on reconnection')
       return false
     }
   }
@@ -277,7 +283,7 @@ export class RedisAdapter implements Adapter {
       }
     } catch (error) {
       if (channel !== undefined) local()
-      this.#log.warn({ err: error }, 'broadcastt: Redis publish failed; other nodes miss this message')
+      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis publish failed; other nodes miss this message')
     }
   }
 
@@ -371,6 +377,10 @@ export class RedisAdapter implements Adapter {
     await SCRIPTS.removeConnection.run(this.#cmd, this.#args(appId))
   }
 
+  async takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
+    return await this.#rates.take(this.ready() ? this.#cmd : undefined, appId, bucket, perSecond, count)
+  }
+
   /**
    * Resolves once this node has received every message whose publication had completed, on any node, before
    * the call: it publishes a barrier on the topic every node listens to, through the command connection, and
@@ -403,7 +413,7 @@ export class RedisAdapter implements Adapter {
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
         await new Promise((resolve) => setImmediate(resolve)) // let the announcements go out
       } catch (error) {
-        this.#log.warn({ err: error }, 'broadcastt: removing this node\'s records from Redis failed; survivors will')
+        this.#log.warn({ err: errorFields(error) }, 'broadcastt: removing this node\'s records from Redis failed; survivors will')
       }
     }
     this.#closed = true

@@ -4,7 +4,7 @@
  * same schema as static apps, and cached by the registry (registry.ts).
  */
 import { Value } from '@sinclair/typebox/value'
-import { AppSchema, dottedPath, webhookUrlProblem, type AppConfig, type AppInput } from '../options.js'
+import { AppSchema, appWebhookProblem, dottedPath, type AppConfig, type AppInput } from '../options.js'
 
 /** An app as the plugin serves it: every default filled, frozen. */
 export type App = Readonly<AppConfig>
@@ -63,7 +63,7 @@ export function checkApp (input: unknown, where: (path: string) => string = (pat
     const what = first.message === 'Expected required property' ? 'required' : first.message
     return { ok: false, id, problem: `${where(path)}: ${what}` }
   }
-  const hooks = webhookUrlProblem(value as AppConfig)
+  const hooks = appWebhookProblem(value as AppConfig)
   if (hooks !== undefined) return { ok: false, id, problem: where(hooks) }
   return { ok: true, app: freezeApp(value as AppConfig) }
 }

@@ -7,6 +7,7 @@
 import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { withTimeout } from '../hub/adapter-call.js'
+import { errorFields } from '../log-safe.js'
 
 /** Milliseconds between two probes of the connection. */
 export const PROBE_MS = 2000
@@ -67,7 +68,7 @@ export class PgListener {
   #lost (client: pg.Client, err: Error | undefined): void {
     if (client !== this.#client || this.#closed) return
     this.#drop(client)
-    this.options.log.error({ err }, 'app store: the PostgreSQL LISTEN connection was lost; reconnecting')
+    this.options.log.error(err === undefined ? {} : { err: errorFields(err) }, 'app store: the PostgreSQL LISTEN connection was lost; reconnecting')
     this.#schedule()
   }
 

@@ -12,6 +12,7 @@ import { AppStoreUnavailableError } from '../errors.js'
 import { checkApp, type AppSource, type Loaded } from './app-store.js'
 import { CLOSE_MS, PgListener, PROBE_MS } from './postgres-listener.js'
 import { withTimeout } from '../hub/adapter-call.js'
+import { errorFields } from '../log-safe.js'
 import { DEFAULT_APP_TABLE, type PostgresAppStoreConfig } from './store-options.js'
 
 /** The shipped SQL, whose names all derive from the default table name. */
@@ -71,7 +72,7 @@ export class PostgresAppStore implements AppSource {
     }
     this.#pool = new pg.Pool({ ...client, max: config.poolSize })
     // An idle pooled connection that fails is dropped by the pool; the next query opens another.
-    this.#pool.on('error', (err) => { log.warn({ err }, 'app store: a pooled PostgreSQL connection failed') })
+    this.#pool.on('error', (err) => { log.warn({ err: errorFields(err) }, 'app store: a pooled PostgreSQL connection failed') })
     this.#pool.on('connect', (client) => { this.#clients.add(client) })
     this.#pool.on('remove', (client) => { this.#clients.delete(client) })
     this.#listener = new PgListener({

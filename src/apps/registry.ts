@@ -13,6 +13,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { withTimeout } from '../hub/adapter-call.js'
+import { errorFields } from '../log-safe.js'
 import type { AppConfig } from '../options.js'
 import { freezeApp, type App, type AppSource, type Loaded } from './app-store.js'
 import type { AppCacheOptions } from './store-options.js'
@@ -304,7 +305,7 @@ export class AppRegistry {
       return result
     } catch (error) {
       if (this.#ok) {
-        this.#options.log.error({ err: error }, 'app store: query failed; cached apps are served, others are refused until it answers')
+        this.#options.log.error({ err: errorFields(error) }, 'app store: query failed; cached apps are served, others are refused until it answers')
         this.#loggedAt = this.#options.now()
       } else this.#failed++
       this.#ok = false

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { resolveOptions, type AppInput, type ResolvedOptions } from '../options.js'
-import { parseValue, SETTINGS, SWITCHES, type Setting } from './settings.js'
+import { parseValue, SETTINGS, STANDALONE_DEFAULTS, SWITCHES, type Setting } from './settings.js'
+import { describeOffset, jsonErrorOffset } from './json-position.js'
 
 export interface ServerConfig {
   options: ResolvedOptions
@@ -46,8 +47,9 @@ function readJson (file: string): unknown {
   }
   try {
     return JSON.parse(text)
-  } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`)
+  } catch {
+    // Where, never what: V8's message can quote the text around the error, secrets included.
+    throw new ConfigError(`${file}: not valid JSON at ${describeOffset(text, jsonErrorOffset(text))}`)
   }
 }
 
@@ -139,8 +141,20 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
   const file = values.get('config')?.value as string | undefined
   const { input, source, development } = appsInput(file, values)
   const given = SETTINGS.filter((s) => s.option !== undefined && values.has(s.key))
-  // The standalone server's own defaults: health and metrics on (a config file may turn metrics off).
-  const withDefaults: Record<string, unknown> = { health: true, ...input, metrics: { enabled: true, ...(input.metrics as object) } }
+  // The standalone server's own defaults: health and metrics on (a config file may turn metrics off), and the
+  // per-address and per-connection caps of STANDALONE_DEFAULTS unless the file sets them.
+  const { maxConnectionsPerIp, channelsPerConnection } = STANDALONE_DEFAULTS
+  const withDefaults: Record<string, unknown> = {
+    health: true,
+    maxConnectionsPerIp,
+    ...input,
+    metrics: { enabled: true, ...(input.metrics as object) },
+    apps: Array.isArray(input.apps)
+      ? input.apps.map((app: unknown) => typeof app === 'object' && app !== null
+        ? { ...app, limits: { channelsPerConnection, ...(app as { limits?: object }).limits } }
+        : app)
+      : input.apps
+  }
   for (const s of given) overlay(withDefaults, s, values.get(s.key)?.value as Value)
   // BROADCASTT_CONSOLE_TOKEN (overlaid as console.token) turns the console on.
   if (values.has('consoleToken')) (withDefaults.console as Record<string, unknown>).enabled = true

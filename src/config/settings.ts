@@ -22,9 +22,17 @@ export interface Setting {
   readonly description: string
   /** Where the value goes in the plugin options, as a path; absent for server-only settings. */
   readonly option?: readonly string[]
+  /** The value may hold a secret: a refused one is never echoed. */
+  readonly secret?: true
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * Where the standalone server's defaults differ from the plugin's: it faces anonymous browsers directly, so
+ * one address gets at most 100 connections and one connection at most 100 channels (docs/operations.md).
+ */
+export const STANDALONE_DEFAULTS = Object.freeze({ maxConnectionsPerIp: 100, channelsPerConnection: 100 })
 
 /** `maxConnections` → `MAX_CONNECTIONS` */
 const screaming = (name: string): string => name.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
@@ -34,7 +42,7 @@ const LIMIT_SETTINGS: Setting[] = Object.entries(LIMIT_DEFAULTS).map(([name, val
   key: `limit.${name}`,
   env: `BROADCASTT_LIMIT_${screaming(name)}`,
   kind: 'count',
-  fallback: String(value),
+  fallback: String(name === 'channelsPerConnection' ? STANDALONE_DEFAULTS.channelsPerConnection : value),
   description: `limits.${name} of every app of the config or environment`,
   option: ['limits', name]
 }))
@@ -58,10 +66,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'host', flag: 'host', env: 'HOST', kind: 'string', fallback: '127.0.0.1', description: 'address to listen on (0.0.0.0 in a container)' },
   { key: 'appId', env: 'BROADCASTT_APP_ID', kind: 'string', fallback: '', description: 'one app from the environment: id (with KEY and SECRET; replaces the file\'s apps)' },
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
-  { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret' },
-  { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore' },
-  { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)' },
-  { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'] },
+  { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret', secret: true },
+  { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore', secret: true },
+  { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
+  { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'], secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },
@@ -71,7 +79,7 @@ export const SETTINGS: readonly Setting[] = [
   option({ key: 'activityTimeout', env: 'BROADCASTT_ACTIVITY_TIMEOUT', kind: 'count', description: 'seconds of silence before the server pings', option: ['activityTimeout'] }),
   option({ key: 'pongTimeout', env: 'BROADCASTT_PONG_TIMEOUT', kind: 'count', description: 'seconds to answer a ping before 4201', option: ['pongTimeout'] }),
   option({ key: 'maxConnections', env: 'BROADCASTT_MAX_CONNECTIONS', kind: 'count', description: 'connections on this server, 0 = unlimited (over it: 4100)', option: ['maxConnections'] }),
-  option({ key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] }),
+  { key: 'maxConnectionsPerIp', env: 'BROADCASTT_MAX_CONNECTIONS_PER_IP', kind: 'count', fallback: String(STANDALONE_DEFAULTS.maxConnectionsPerIp), description: 'connections per client address, 0 = unlimited (over it: 4100)', option: ['maxConnectionsPerIp'] },
   option({ key: 'maxBufferedBytes', env: 'BROADCASTT_MAX_BUFFERED_BYTES', kind: 'count', description: 'unsent bytes per connection before it is closed 4100', option: ['maxBufferedBytes'] }),
   option({ key: 'drainWindowMs', env: 'BROADCASTT_DRAIN_WINDOW_MS', kind: 'count', description: 'on shutdown, ms over which connections get their 4200 close', option: ['shutdown', 'drainWindowMs'] }),
   option({ key: 'graceMs', env: 'BROADCASTT_SHUTDOWN_GRACE_MS', kind: 'count', description: 'on shutdown, ms a client has to answer its close frame', option: ['shutdown', 'graceMs'] }),
@@ -87,7 +95,8 @@ export const SWITCHES = [
 
 /** Parses one value of a setting; throws a message naming what was expected. */
 export function parseValue (setting: Setting, raw: string): string | number | boolean {
-  const fail = (expected: string): never => { throw new Error(`expected ${expected}, got ${JSON.stringify(raw.slice(0, 80))}`) }
+  const got = setting.secret === true ? 'a value not shown here (it may hold a password)' : JSON.stringify(raw.slice(0, 80))
+  const fail = (expected: string): never => { throw new Error(`expected ${expected}, got ${got}`) }
   switch (setting.kind) {
     case 'port': {
       const port = /^\d+$/.test(raw) ? Number(raw) : NaN

@@ -59,6 +59,9 @@ export class Connection {
   /** Client-event token bucket: tokens left, and the time they were counted (two numbers, no map). */
   clientEventTokens = 0
   clientEventsAt = Number.NEGATIVE_INFINITY
+  /** Frame budget (hub/frame-budget.ts): tokens left, and the time they were counted; full at first use. */
+  frameTokens = 0
+  framesAt = Number.NEGATIVE_INFINITY
   /** The inbound frame being handled asynchronously; later frames wait for it, so frames act in order. */
   inbound: Promise<void> | undefined
   /** Frames queued behind `inbound` (bounded; see hub/inbound.ts). */

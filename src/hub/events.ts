@@ -67,8 +67,11 @@ export interface HubEvents {
   webhook_retried: [{ appId: string, url: string, attempt: number, reason: string }]
   /** A webhook was given up after the retry horizon (or its URL is no longer configured). */
   webhook_failed: [{ appId: string, url: string, events: number, reason: string }]
-  /** Events could not be queued because the app's queue was full; `events` of them were not sent. */
-  webhook_overflow: [{ appId: string, url: string, events: number }]
+  /**
+   * Events could not be queued because the app's queue for their cause was full; `events` of them were not
+   * sent. `cause`: `lifecycle` (channel_occupied/vacated), `member`, `client` or `other`.
+   */
+  webhook_overflow: [{ appId: string, cause: 'lifecycle' | 'member' | 'client' | 'other', url: string, events: number }]
 }
 
 export type HubEventName = keyof HubEvents

@@ -63,16 +63,19 @@ function connectionFamilies (registry: Registry, hub: Hub, app: (id: string | un
 
 /** Webhook outcomes, from the events the webhook manager emits on the hub. */
 function webhookFamilies (registry: Registry, hub: Hub, app: (id: string) => string): () => void {
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['app'], registers: [registry] })
+  const counter = (name: string, help: string, labelNames = ['app']) => new Counter({ name, help, labelNames, registers: [registry] })
   const delivered = counter('broadcastt_webhook_deliveries_total', 'Webhook requests answered 2xx')
   const retried = counter('broadcastt_webhook_retries_total', 'Webhook requests that failed and will be retried')
   const failed = counter('broadcastt_webhook_failures_total', 'Webhook deliveries given up (retry horizon passed)')
-  const overflow = counter('broadcastt_webhook_overflow_events_total', 'Webhook events dropped because the app\'s queue was full')
+  const overflow = counter('broadcastt_webhook_overflow_events_total',
+    'Webhook events dropped because the app\'s queue for their cause was full', ['app', 'cause'])
   const listeners = {
     webhook_delivered: ({ appId }: { appId: string }) => { delivered.inc({ app: app(appId) }) },
     webhook_retried: ({ appId }: { appId: string }) => { retried.inc({ app: app(appId) }) },
     webhook_failed: ({ appId }: { appId: string }) => { failed.inc({ app: app(appId) }) },
-    webhook_overflow: ({ appId, events }: { appId: string, events: number }) => { overflow.inc({ app: app(appId) }, events) }
+    webhook_overflow: ({ appId, cause, events }: { appId: string, cause: string, events: number }) => {
+      overflow.inc({ app: app(appId), cause }, events)
+    }
   }
   for (const [event, listener] of Object.entries(listeners)) hub.events.on(event as 'webhook_delivered', listener as never)
   return () => {
@@ -131,6 +134,8 @@ function trafficFamilies (registry: Registry, traffic: Traffic, app: (id: string
     (c) => { c.inc(traffic.backgroundErrors) })
   counter('broadcastt_client_event_rate_refusals_total', 'Client events refused for the connection\'s rate (4301)', ['app'],
     (c, groups) => { for (const [label, list] of groups) c.inc({ app: label }, sum(list, (t) => t.clientEventRateRefusals)) })
+  counter('broadcastt_frame_rate_refusals_total', 'Inbound frames dropped over the connection\'s frame budget (4303, 4100)', ['app'],
+    (c, groups) => { for (const [label, list] of groups) c.inc({ app: label }, sum(list, (t) => t.frameRateRefusals)) })
 }
 
 /** Gauges sampled from the hub's local index and the adapter at scrape time. */

@@ -20,6 +20,8 @@ export class AppTraffic {
   readonly bytesOut = perKind()
   /** Client events refused for the connection's rate (4301). */
   clientEventRateRefusals = 0
+  /** Inbound frames dropped over the connection's frame budget (4303, or the 4100 close). */
+  frameRateRefusals = 0
 
   received (bytes: number): void {
     this.framesIn++

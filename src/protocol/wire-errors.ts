@@ -27,6 +27,8 @@ export const WireError = {
   ClientEventRejected: { code: 4301, closes: false, reason: 'Client event rejected' },
   /** A sign-in watchlist was longer than allowed; the connection stays open. */
   WatchlistLimit: { code: 4302, closes: false, reason: 'Watchlist limit exceeded' },
+  /** A frame over the connection's frame budget was dropped unread; the connection stays open. */
+  FrameRateLimit: { code: 4303, closes: false, reason: 'Too many frames; slow down' },
   /** An inbound frame above the app's frame limit (RFC 6455 "message too big"). */
   FrameTooLarge: { code: 1009, closes: true, reason: 'Frame too large' },
   /** Malformed frames, unknown events and other non-fatal errors: `code` is null. */

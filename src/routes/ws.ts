@@ -16,8 +16,10 @@ import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import { WebsocketPayloadError } from '../errors.js'
+import { admitFrame } from '../hub/frame-budget.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
+import { loggableError } from '../log-safe.js'
 
 export interface WsContext {
   hub: Hub
@@ -79,6 +81,7 @@ function socketHandlers (ctx: WsContext) {
       ctx.heartbeat.touch(conn)
       const bytes = data as Buffer
       conn.traffic?.received(bytes.length)
+      if (!admitFrame(conn, ctx.heartbeat.now)) return
       if (bytes.length > conn.app.limits.frameBytes) {
         conn.error(WireError.FrameTooLarge, `Frame is ${bytes.length} bytes; the limit is ${conn.app.limits.frameBytes}`)
         return
@@ -92,6 +95,12 @@ function socketHandlers (ctx: WsContext) {
     alive (this: TrackedSocket): void {
       const conn = this[kConnection]
       if (conn !== undefined) ctx.heartbeat.touch(conn)
+    },
+    /** An RFC 6455 ping: ws answers it by itself, but it is a frame of the client's and takes from its budget. */
+    ping (this: TrackedSocket): void {
+      const conn = this[kConnection] as Connection // set before the listener is added
+      ctx.heartbeat.touch(conn)
+      admitFrame(conn, ctx.heartbeat.now)
     },
     /** Socket errors (a protocol violation, a reset) end in 'close'; they are the client's, not the server's. */
     error (this: TrackedSocket, error: Error): void {
@@ -164,7 +173,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     releaseRequest(socket, req)
     socket.on('error', on.error)
     socket.on('message', on.message)
-    socket.on('ping', on.alive)
+    socket.on('ping', on.ping)
     socket.on('pong', on.alive)
     socket.on('close', on.close)
     ctx.hub.addConnection(conn)
@@ -200,7 +209,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
         refuse(ctx, socket, app, dialect, spec, spec.reason)
       } else accept(socket, req, now, dialect)
     }, (error: unknown) => {
-      ctx.log.error({ err: error }, 'broadcastt: connection quota check failed')
+      ctx.log.error({ err: loggableError(error) }, 'broadcastt: connection quota check failed')
       refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
     })
   }

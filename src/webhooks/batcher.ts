@@ -1,10 +1,11 @@
 /**
- * Batching per app (never across apps): released events gather for one tick (`batchMs`) or until
- * `batchSize`, then each of the app's webhooks gets one delivery with the events it asked for, in order.
+ * Batching per app and cause (never across apps): released events gather for one tick (`batchMs`) or until
+ * `batchSize`, then each of the app's webhooks gets one delivery with the events it asked for, in order. A
+ * delivery holds events of one cause, so the queue can bound each cause on its own.
  */
 import type { App } from '../apps/app-store.js'
 import type { WebhookConfig } from '../options.js'
-import type { Delivery, WebhookEvent } from './types.js'
+import { causeOf, type Delivery, type WebhookCause, type WebhookEvent } from './types.js'
 
 /** Whether a webhook wants an event: its type, and the channel-name filter when there is one. */
 export function wants (hook: WebhookConfig, event: WebhookEvent): boolean {
@@ -16,7 +17,8 @@ export function wants (hook: WebhookConfig, event: WebhookEvent): boolean {
 }
 
 export class Batcher {
-  readonly #open = new Map<string, WebhookEvent[]>()
+  /** Gathered events by app and cause. */
+  readonly #open = new Map<string, { appId: string, cause: WebhookCause, events: WebhookEvent[] }>()
 
   constructor (
     private readonly batchSize: number,
@@ -26,37 +28,39 @@ export class Batcher {
     private readonly out: (delivery: Delivery) => void
   ) {}
 
-  /** Apps with events gathered. */
+  /** Apps and causes with events gathered. */
   get size (): number { return this.#open.size }
 
   add (appId: string, event: WebhookEvent): void {
     const app = this.appOf(appId)
     if (app === undefined || !app.webhooks.some((hook) => wants(hook, event))) return
-    let events = this.#open.get(appId)
-    if (events === undefined) {
-      events = []
-      this.#open.set(appId, events)
+    const cause = causeOf(event)
+    const key = `${appId}\n${cause}`
+    let open = this.#open.get(key)
+    if (open === undefined) {
+      open = { appId, cause, events: [] }
+      this.#open.set(key, open)
     }
-    events.push(event)
-    if (events.length >= this.batchSize) this.#flushApp(appId)
+    open.events.push(event)
+    if (open.events.length >= this.batchSize) this.#flushOne(key)
   }
 
   /** Turns every gathered batch into deliveries. */
   flush (): void {
-    for (const appId of [...this.#open.keys()]) this.#flushApp(appId)
+    for (const key of [...this.#open.keys()]) this.#flushOne(key)
   }
 
-  #flushApp (appId: string): void {
-    const events = this.#open.get(appId)
-    this.#open.delete(appId)
+  #flushOne (key: string): void {
+    const { appId, cause, events } = this.#open.get(key) as { appId: string, cause: WebhookCause, events: WebhookEvent[] }
+    this.#open.delete(key)
     const app = this.appOf(appId)
-    if (events === undefined || app === undefined) return
+    if (app === undefined) return // gone from its store meanwhile
     const time = this.now()
     for (const hook of app.webhooks) {
       const mine = events.filter((event) => wants(hook, event))
       if (mine.length === 0) continue
       const body = JSON.stringify({ time_ms: time, events: mine })
-      this.out({ appId, url: hook.url, body, events: mine.length, createdAt: time })
+      this.out({ appId, cause, url: hook.url, body, events: mine.length, createdAt: time })
     }
   }
 }

@@ -9,8 +9,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { HubEvents } from '../hub/events.js'
 import type { App } from '../apps/app-store.js'
 import type { WebhookDeliveryOptions } from '../options.js'
-import type { SendOutcome, SendTarget } from './sender.js'
-import type { QueuedDelivery, WebhookQueue } from './types.js'
+import { webhookTarget, type SendOutcome, type SendTarget } from './sender.js'
+import { errorFields, loggableUrl } from '../log-safe.js'
+import type { QueuedDelivery, WebhookCause, WebhookQueue } from './types.js'
 
 interface Job {
   readonly delivery: QueuedDelivery
@@ -23,7 +24,13 @@ class AppLane {
   readonly ready: Job[] = []
   readonly waiting = new Set<Job>()
   readonly ids = new Set<string>()
+  /** Deliveries held per cause. */
+  readonly held = new Map<WebhookCause, number>()
   inFlight = 0
+
+  hold (cause: WebhookCause, change: 1 | -1): void {
+    this.held.set(cause, (this.held.get(cause) ?? 0) + change)
+  }
 }
 
 export interface DispatcherDeps {
@@ -66,9 +73,9 @@ export class Dispatcher {
     return lane
   }
 
-  /** Deliveries of an app held by this node (ready, in flight or waiting to retry). */
-  held (appId: string): number {
-    return this.#lanes.get(appId)?.ids.size ?? 0
+  /** Deliveries of an app and cause held by this node (ready, in flight or waiting to retry). */
+  held (appId: string, cause: WebhookCause): number {
+    return this.#lanes.get(appId)?.held.get(cause) ?? 0
   }
 
   /** Whether retries are waiting (the manager keeps ticking while so). */
@@ -88,6 +95,7 @@ export class Dispatcher {
     const lane = this.#lane(delivery.appId)
     if (lane.ids.has(delivery.id)) return
     lane.ids.add(delivery.id)
+    lane.hold(delivery.cause, 1)
     lane.ready.push({ delivery, attempts: 0, dueAt: this.deps.now() })
     this.#pump(delivery.appId, lane)
   }
@@ -153,7 +161,7 @@ export class Dispatcher {
       return
     }
     job.attempts++
-    const outcome = await this.deps.send(delivery, { key: app.key, secret: app.secret, headers: hook.headers })
+    const outcome = await this.deps.send(delivery, webhookTarget(app.key, app.secret, hook))
     if (outcome.ok) {
       await this.#finish(job, 'webhook_delivered')
       return
@@ -168,24 +176,26 @@ export class Dispatcher {
     job.dueAt = Math.min(now + backoffDelay(job.attempts, base, max, this.#random), giveUpAt)
     this.#lane(delivery.appId).waiting.add(job)
     this.deps.onRetryWaiting()
-    this.deps.log.debug({ appId: delivery.appId, url: delivery.url, attempt: job.attempts, reason: outcome.reason },
+    this.deps.log.debug({ appId: delivery.appId, url: loggableUrl(delivery.url), attempt: job.attempts, reason: outcome.reason },
       'webhook attempt failed; retrying')
     this.deps.events.emit('webhook_retried', { appId: delivery.appId, url: delivery.url, attempt: job.attempts, reason: outcome.reason })
   }
 
   async #finish (job: Job, outcome: 'webhook_delivered' | 'webhook_failed', reason = ''): Promise<void> {
     const { delivery } = job
-    this.#lane(delivery.appId).ids.delete(delivery.id)
+    const lane = this.#lane(delivery.appId)
+    lane.ids.delete(delivery.id)
+    lane.hold(delivery.cause, -1)
     try {
       await this.deps.queue.ack(delivery)
     } catch (err) {
-      this.deps.log.warn({ err, appId: delivery.appId }, 'webhook queue: acknowledging a delivery failed; it may be sent again')
+      this.deps.log.warn({ err: errorFields(err), appId: delivery.appId }, 'webhook queue: acknowledging a delivery failed; it may be sent again')
     }
     const { appId, url, events } = delivery
     if (outcome === 'webhook_delivered') {
       this.deps.events.emit('webhook_delivered', { appId, url, events, attempts: job.attempts })
     } else {
-      this.deps.log.error({ appId, url, events, reason }, 'webhook given up')
+      this.deps.log.error({ appId, url: loggableUrl(url), events, reason }, 'webhook given up')
       this.deps.events.emit('webhook_failed', { appId, url, events, reason })
     }
   }

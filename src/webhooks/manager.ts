@@ -12,7 +12,13 @@ import { Batcher } from './batcher.js'
 import { Debouncer } from './debounce.js'
 import { Dispatcher } from './dispatcher.js'
 import { WebhookSender } from './sender.js'
-import type { Delivery, WebhookEvent, WebhookQueue } from './types.js'
+import type { Delivery, WebhookCause, WebhookEvent, WebhookQueue } from './types.js'
+
+/** Overflow is logged at most once per app and cause in this many milliseconds (a summary, never per event). */
+export const OVERFLOW_LOG_INTERVAL_MS = 10_000
+
+/** What overflowed of one app and cause since the last log line. */
+interface Overflowed { appId: string, cause: WebhookCause, events: number, deliveries: number, reason: string }
 
 const OPPOSITE: Partial<Record<WebhookEvent['name'], WebhookEvent['name']>> = {
   channel_occupied: 'channel_vacated',
@@ -44,6 +50,8 @@ export class WebhookManager {
   readonly #pushes = new Set<Promise<void>>()
   /** Pushes waiting for the queue, per app. */
   readonly #pushing = new Map<string, number>()
+  readonly #overflowed = new Map<string, Overflowed>()
+  #overflowTimer: unknown
   #timer: unknown
   #closed = false
 
@@ -69,7 +77,7 @@ export class WebhookManager {
     await queue.start((d) => {
       this.#dispatcher.take(d)
       this.#schedule()
-    }, (appId) => delivery.queueLimitPerApp - this.#dispatcher.held(appId))
+    }, (appId, cause) => delivery.queueLimitPerApp - this.#dispatcher.held(appId, cause))
     this.#listen()
   }
 
@@ -143,10 +151,37 @@ export class WebhookManager {
     this.#pushes.add(work)
   }
 
+  /**
+   * Counts what could not be queued (the hub event feeds the metrics, per cause) and logs it: at once when
+   * nothing overflowed in the last interval, then one summary line per app and cause per interval.
+   */
   #overflow (delivery: Delivery, reason: string): void {
-    const { appId, url, events } = delivery
-    this.options.log.error({ appId, url, events, reason }, 'webhook not queued: overflow')
-    this.options.hub.events.emit('webhook_overflow', { appId, url, events })
+    const { appId, cause, url, events } = delivery
+    this.options.hub.events.emit('webhook_overflow', { appId, cause, url, events })
+    const key = `${appId}\n${cause}`
+    const entry = this.#overflowed.get(key) ?? { appId, cause, events: 0, deliveries: 0, reason }
+    entry.events += events
+    entry.deliveries++
+    entry.reason = reason
+    this.#overflowed.set(key, entry)
+    if (this.#overflowTimer !== undefined) return
+    this.#reportOverflow()
+    const timer = this.options.clock.setInterval(() => { this.#reportOverflow() }, OVERFLOW_LOG_INTERVAL_MS) as { unref?: () => void }
+    timer.unref?.()
+    this.#overflowTimer = timer
+  }
+
+  /** Logs what overflowed since the last line; a quiet interval stops the timer. */
+  #reportOverflow (): void {
+    if (this.#overflowed.size === 0) {
+      this.options.clock.clearInterval(this.#overflowTimer as never)
+      this.#overflowTimer = undefined
+      return
+    }
+    for (const entry of this.#overflowed.values()) {
+      this.options.log.error({ ...entry, intervalMs: OVERFLOW_LOG_INTERVAL_MS }, 'webhooks not queued: overflow')
+    }
+    this.#overflowed.clear()
   }
 
   /** Starts the tick while anything waits; `#tick` stops it when nothing does. */
@@ -186,6 +221,8 @@ export class WebhookManager {
       await Promise.all(this.#pushes)
       await this.#dispatcher.drainReady()
     })())
+    this.#reportOverflow() // what the interval has not logged yet
+    this.options.clock.clearInterval(this.#overflowTimer as never)
     const stopped = this.#dispatcher.stop()
     await this.#sender.close()
     await stopped

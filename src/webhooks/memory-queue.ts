@@ -1,5 +1,5 @@
 /**
- * The default queue: deliveries live in this process only. Bounded per app (`queueLimitPerApp`). A crash or
+ * The default queue: deliveries live in this process only. Bounded per app and cause (`queueLimitPerApp`). A crash or
  * `kill -9` loses every delivery not yet answered 2xx, and `close()` drops those still waiting to be retried
  * (docs/webhooks.md says so); use the Redis adapter for durable webhooks.
  */
@@ -18,17 +18,19 @@ export class MemoryWebhookQueue implements WebhookQueue {
   }
 
   async push (delivery: Delivery): Promise<PushResult> {
-    const count = this.#counts.get(delivery.appId) ?? 0
+    const key = `${delivery.appId}\n${delivery.cause}`
+    const count = this.#counts.get(key) ?? 0
     if (this.#take === undefined || count >= this.limitPerApp) return 'full'
-    this.#counts.set(delivery.appId, count + 1)
+    this.#counts.set(key, count + 1)
     this.#take({ ...delivery, id: String(++this.#next) })
     return 'queued'
   }
 
   async ack (delivery: QueuedDelivery): Promise<void> {
-    const count = (this.#counts.get(delivery.appId) ?? 1) - 1
-    if (count <= 0) this.#counts.delete(delivery.appId)
-    else this.#counts.set(delivery.appId, count)
+    const key = `${delivery.appId}\n${delivery.cause}`
+    const count = (this.#counts.get(key) ?? 1) - 1
+    if (count <= 0) this.#counts.delete(key)
+    else this.#counts.set(key, count)
   }
 
   /** What is still queued at close is dropped with the process. */

@@ -1,6 +1,6 @@
 /**
- * The durable queue: one Redis stream per app (`{keyPrefix}webhooks:{appId}`) read through one consumer
- * group shared by every node. A node reads new entries (XREADGROUP), acknowledges and deletes them once
+ * The durable queue: one Redis stream per app and cause (`{keyPrefix}webhooks:{appId}:{cause}`, each bounded
+ * by `limitPerApp`) read through one consumer group shared by every node. A node reads new entries (XREADGROUP), acknowledges and deletes them once
  * delivered or given up (XACK + XDEL), and keeps the entries it holds alive (XCLAIM … JUSTID resets their
  * idle time). Entries of a consumer that stayed silent for `claimIdleMs` — a node killed mid-retry — are
  * taken over by another node, or the restarted one (XAUTOCLAIM). Delivery is at least once: a taken-over
@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Delivery, PushResult, QueuedDelivery, WebhookQueue } from './types.js'
+import { WEBHOOK_CAUSES, type Delivery, type PushResult, type QueuedDelivery, type WebhookCause, type WebhookQueue } from './types.js'
+import { errorFields } from '../log-safe.js'
 
 const GROUP = 'broadcastt-webhooks'
 /** How long one XREADGROUP waits for new entries before it looks at the apps' capacity again. */
@@ -27,7 +28,7 @@ export interface RedisQueueOptions {
   /** A connection the queue owns (it makes a second one for its blocking reads, and closes both). */
   readonly redis: Redis
   readonly keyPrefix: string
-  /** Apps that have webhooks: one stream each (more are added by `watch`). */
+  /** Apps that have webhooks: one stream per cause each (more are added by `watch`). */
   readonly appIds: readonly string[]
   readonly limitPerApp: number
   readonly claimIdleMs: number
@@ -38,16 +39,20 @@ export interface RedisQueueOptions {
 
 type Entry = [id: string, fields: string[] | null]
 
+/** One stream: an app's deliveries of one cause. */
+interface Lane { readonly appId: string, readonly cause: WebhookCause, readonly key: string }
+
 export class RedisWebhookQueue implements WebhookQueue {
   readonly durable = true
   readonly consumer: string
   readonly #redis: Redis
   readonly #reader: Redis
-  readonly #keys: Map<string, string>
-  /** Ids this node holds per app, kept alive until acknowledged. */
+  /** The streams, by key. */
+  readonly #lanes: Map<string, Lane>
+  /** Ids this node holds per stream, kept alive until acknowledged. */
   readonly #held = new Map<string, Set<string>>()
   #take: (delivery: QueuedDelivery) => void = () => {}
-  #capacity: (appId: string) => number = () => 0
+  #capacity: (appId: string, cause: WebhookCause) => number = () => 0
   #closed = false
   #claimTimer: NodeJS.Timeout | undefined
   #claiming = false
@@ -58,28 +63,31 @@ export class RedisWebhookQueue implements WebhookQueue {
     this.#redis = options.redis
     this.#reader = options.redis.duplicate()
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
-    this.#keys = new Map(options.appIds.map((id) => [id, `${options.keyPrefix}webhooks:${id}`]))
+    this.#lanes = new Map(options.appIds.flatMap((appId) => WEBHOOK_CAUSES.map((cause) => {
+      const key = this.key(appId, cause)
+      return [key, { appId, cause, key }] as const
+    })))
     // ioredis reconnects by itself; say so once per outage instead of an unhandled 'error' per attempt.
     let reported = false
     for (const client of [this.#redis, this.#reader]) {
       client.on('error', (err: Error) => {
         if (reported || this.#closed) return
         reported = true
-        options.log.error({ err }, 'webhook queue: Redis connection error; webhooks wait in Redis until it is back')
+        options.log.error({ err: errorFields(err) }, 'webhook queue: Redis connection error; webhooks wait in Redis until it is back')
       })
       client.on('ready', () => { reported = false })
     }
   }
 
-  /** The stream of an app. */
-  key (appId: string): string {
-    return this.#keys.get(appId) ?? `${this.options.keyPrefix}webhooks:${appId}`
+  /** The stream of an app's deliveries of one cause. */
+  key (appId: string, cause: WebhookCause): string {
+    return `${this.options.keyPrefix}webhooks:${appId}:${cause}`
   }
 
-  async start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string) => number): Promise<void> {
+  async start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string, cause: WebhookCause) => number): Promise<void> {
     this.#take = take
     this.#capacity = capacity
-    for (const key of this.#keys.values()) await this.#createGroup(key)
+    for (const key of this.#lanes.keys()) await this.#createGroup(key)
     this.#loop = this.#readLoop()
     const every = Math.max(50, Math.floor(this.options.claimIdleMs / 3))
     this.#claimTimer = setInterval(() => { void this.#maintain() }, every)
@@ -93,24 +101,26 @@ export class RedisWebhookQueue implements WebhookQueue {
     })
   }
 
-  /** Reads the stream of an app first seen after `start` (an app of a store) from now on. */
+  /** Reads the streams of an app first seen after `start` (an app of a store) from now on. */
   async watch (appId: string): Promise<void> {
-    if (this.#keys.has(appId)) return
-    const key = this.key(appId)
-    await this.#createGroup(key)
-    this.#keys.set(appId, key)
+    for (const cause of WEBHOOK_CAUSES) {
+      const key = this.key(appId, cause)
+      if (this.#lanes.has(key)) continue
+      await this.#createGroup(key)
+      this.#lanes.set(key, { appId, cause, key })
+    }
   }
 
   async push (delivery: Delivery): Promise<PushResult> {
-    const id = await this.#redis.eval(PUSH_SCRIPT, 1, this.key(delivery.appId), String(this.options.limitPerApp),
+    const id = await this.#redis.eval(PUSH_SCRIPT, 1, this.key(delivery.appId, delivery.cause), String(this.options.limitPerApp),
       delivery.url, delivery.body, String(delivery.events), String(delivery.createdAt))
     this.#wake?.()
     return id === null ? 'full' : 'queued'
   }
 
   async ack (delivery: QueuedDelivery): Promise<void> {
-    this.#held.get(delivery.appId)?.delete(delivery.id)
-    const key = this.key(delivery.appId)
+    const key = this.key(delivery.appId, delivery.cause)
+    this.#held.get(key)?.delete(delivery.id)
     await this.#redis.multi().xack(key, GROUP, delivery.id).xdel(key, delivery.id).exec()
   }
 
@@ -124,31 +134,31 @@ export class RedisWebhookQueue implements WebhookQueue {
     await this.#redis.quit().catch(() => { this.#redis.disconnect() })
   }
 
-  #room (appId: string): number {
-    return Math.min(READ_COUNT, this.#capacity(appId))
+  #room (lane: Lane): number {
+    return Math.min(READ_COUNT, this.#capacity(lane.appId, lane.cause))
   }
 
   async #readLoop (): Promise<void> {
     while (!this.#closed) {
-      const apps = [...this.#keys.keys()].filter((id) => this.#room(id) > 0)
-      if (apps.length === 0) {
+      const lanes = [...this.#lanes.values()].filter((lane) => this.#room(lane) > 0)
+      if (lanes.length === 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 100)
           this.#wake = () => { clearTimeout(timer); resolve() }
         })
         continue
       }
-      const count = Math.min(...apps.map((id) => this.#room(id)))
+      const count = Math.min(...lanes.map((lane) => this.#room(lane)))
       try {
         const reply = await this.#reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count),
-          'BLOCK', String(BLOCK_MS), 'STREAMS', ...apps.map((id) => this.key(id)), ...apps.map(() => '>'))
+          'BLOCK', String(BLOCK_MS), 'STREAMS', ...lanes.map((lane) => lane.key), ...lanes.map(() => '>'))
         for (const [key, entries] of (reply ?? []) as Array<[string, Entry[]]>) {
-          const appId = apps.find((id) => this.key(id) === key)
-          if (appId !== undefined) await this.#hand(appId, entries)
+          const lane = this.#lanes.get(key)
+          if (lane !== undefined) await this.#hand(lane, entries)
         }
       } catch (err) {
         if (this.#closed) return
-        this.options.log.warn({ err }, 'webhook queue: reading the Redis stream failed; retrying')
+        this.options.log.warn({ err: errorFields(err) }, 'webhook queue: reading the Redis stream failed; retrying')
         await new Promise((resolve) => setTimeout(resolve, BLOCK_MS).unref())
       }
     }
@@ -159,41 +169,41 @@ export class RedisWebhookQueue implements WebhookQueue {
     if (this.#claiming || this.#closed) return
     this.#claiming = true
     try {
-      for (const [appId, key] of this.#keys) {
-        const held = [...this.#held.get(appId) ?? []]
-        if (held.length > 0) await this.#redis.call('XCLAIM', key, GROUP, this.consumer, '0', ...held, 'JUSTID')
-        await this.#takeOver(appId, key)
+      for (const lane of this.#lanes.values()) {
+        const held = [...this.#held.get(lane.key) ?? []]
+        if (held.length > 0) await this.#redis.call('XCLAIM', lane.key, GROUP, this.consumer, '0', ...held, 'JUSTID')
+        await this.#takeOver(lane)
       }
     } catch (err) {
-      if (!this.#closed) this.options.log.warn({ err }, 'webhook queue: claiming Redis stream entries failed')
+      if (!this.#closed) this.options.log.warn({ err: errorFields(err) }, 'webhook queue: claiming Redis stream entries failed')
     } finally {
       this.#claiming = false
     }
   }
 
-  async #takeOver (appId: string, key: string): Promise<void> {
+  async #takeOver (lane: Lane): Promise<void> {
     let cursor = '0-0'
     do {
-      const room = this.#room(appId)
+      const room = this.#room(lane)
       if (room <= 0 || this.#closed) return
-      const reply = await this.#redis.call('XAUTOCLAIM', key, GROUP, this.consumer, String(this.options.claimIdleMs),
+      const reply = await this.#redis.call('XAUTOCLAIM', lane.key, GROUP, this.consumer, String(this.options.claimIdleMs),
         cursor, 'COUNT', String(room)) as [string, Entry[]]
       cursor = reply[0]
-      await this.#hand(appId, reply[1])
+      await this.#hand(lane, reply[1])
     } while (cursor !== '0-0')
   }
 
-  async #hand (appId: string, entries: readonly Entry[]): Promise<void> {
-    let held = this.#held.get(appId)
+  async #hand (lane: Lane, entries: readonly Entry[]): Promise<void> {
+    let held = this.#held.get(lane.key)
     if (held === undefined) {
       held = new Set()
-      this.#held.set(appId, held)
+      this.#held.set(lane.key, held)
     }
     for (const [id, fields] of entries) {
-      const delivery = fields === null ? undefined : parseEntry(appId, id, fields)
+      const delivery = fields === null ? undefined : parseEntry(lane, id, fields)
       if (delivery === undefined) {
-        this.options.log.error({ appId, id }, 'webhook queue: dropping a malformed stream entry')
-        await this.#redis.multi().xack(this.key(appId), GROUP, id).xdel(this.key(appId), id).exec()
+        this.options.log.error({ appId: lane.appId, cause: lane.cause, id }, 'webhook queue: dropping a malformed stream entry')
+        await this.#redis.multi().xack(lane.key, GROUP, id).xdel(lane.key, id).exec()
         continue
       }
       held.add(id)
@@ -202,7 +212,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 }
 
-function parseEntry (appId: string, id: string, fields: readonly string[]): QueuedDelivery | undefined {
+function parseEntry ({ appId, cause }: Lane, id: string, fields: readonly string[]): QueuedDelivery | undefined {
   const map = new Map<string, string>()
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string)
   const url = map.get('url')
@@ -210,5 +220,5 @@ function parseEntry (appId: string, id: string, fields: readonly string[]): Queu
   const events = Number(map.get('events'))
   const createdAt = Number(map.get('created'))
   if (url === undefined || body === undefined || !Number.isFinite(events) || !Number.isFinite(createdAt)) return undefined
-  return { id, appId, url, body, events, createdAt }
+  return { id, appId, cause, url, body, events, createdAt }
 }

@@ -12,9 +12,26 @@ import type { Delivery } from './types.js'
 const CONNECTIONS_PER_ORIGIN = 16
 
 export interface SendTarget {
+  /** Where the request goes: the configured URL without its userinfo. */
+  readonly url: string
   readonly key: string
   readonly secret: string
   readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * The target of a configured webhook. undici ignores a URL's userinfo, so `https://user:pass@host/…` is sent
+ * to `https://host/…` with `Authorization: Basic` of the (percent-decoded) user and password instead.
+ */
+export function webhookTarget (key: string, secret: string, hook: { url: string, headers?: Record<string, string> | undefined }):
+SendTarget {
+  const url = new URL(hook.url)
+  if (url.username === '' && url.password === '') return { url: hook.url, key, secret, headers: hook.headers }
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+  url.username = ''
+  url.password = ''
+  const headers = { ...hook.headers, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }
+  return { url: url.href, key, secret, headers }
 }
 
 /** The outcome of one attempt: 2xx, or why not (retried by the dispatcher). */
@@ -58,7 +75,7 @@ export class WebhookSender {
     const abort = new AbortController()
     const timer = setTimeout(() => { abort.abort(new Error(`timed out after ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
     try {
-      const { statusCode, body } = await request(delivery.url, {
+      const { statusCode, body } = await request(target.url, {
         dispatcher: this.#agent,
         method: 'POST',
         headers: webhookHeaders(target, delivery.body),

@@ -13,9 +13,30 @@ export type WebhookEvent =
 
 export type { WebhookEventType }
 
+/**
+ * Why an event happened, for the queue's budget: each cause of an app has its own bound, so a flood of one
+ * (anonymous clients opening and closing channels) cannot crowd out the others.
+ */
+export const WEBHOOK_CAUSES = ['lifecycle', 'member', 'client', 'other'] as const
+export type WebhookCause = typeof WEBHOOK_CAUSES[number]
+
+const CAUSE_OF: Readonly<Record<WebhookEvent['name'], WebhookCause>> = {
+  channel_occupied: 'lifecycle',
+  channel_vacated: 'lifecycle',
+  member_added: 'member',
+  member_removed: 'member',
+  client_event: 'client',
+  cache_miss: 'other',
+  subscription_count: 'other'
+}
+
+export const causeOf = (event: WebhookEvent): WebhookCause => CAUSE_OF[event.name]
+
 /** One request to make: the exact body is kept so every attempt sends (and signs) the same bytes. */
 export interface Delivery {
   readonly appId: string
+  /** The cause of every event in the body (a batch holds events of one cause). */
+  readonly cause: WebhookCause
   readonly url: string
   /** `{"time_ms":…,"events":[…]}` */
   readonly body: string
@@ -42,9 +63,9 @@ export type PushResult = 'queued' | 'full'
 export interface WebhookQueue {
   /** Whether a crash keeps what is queued (shown in logs and docs). */
   readonly durable: boolean
-  /** Starts handing deliveries (new and taken over) to `take`, at most `capacity(appId)` more per app. */
-  start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string) => number): Promise<void>
-  /** Stores a delivery to be handed out. */
+  /** Starts handing deliveries (new and taken over) to `take`, at most `capacity(appId, cause)` more per app and cause. */
+  start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string, cause: WebhookCause) => number): Promise<void>
+  /** Stores a delivery to be handed out, unless its app and cause already have their bound waiting ('full'). */
   push (delivery: Delivery): Promise<PushResult>
   /** Makes sure the queue reads the app's deliveries (an app of a store, first seen after `start`). */
   watch? (appId: string): Promise<void>

@@ -241,6 +241,32 @@ export function adapterSuite (t: Test, createCluster: ClusterFactory): void {
     await b.adapter.removeConnection('a')
     t.equal(await a.adapter.addConnection('a', 2), true)
   })
+
+  t.test('rates: one bucket per app and name for the cluster, all or none, refilled over time', async (t) => {
+    const { cluster, nodes: [a, b] } = await nodes(t, 2)
+    if (a === undefined || b === undefined) throw new Error('no nodes')
+    // A slow rate (one token every 10 s), so nothing refills between these calls.
+    const rate = 0.1
+    t.equal(await a.adapter.takeTokens('a', 'events', 5, 3), true, '3 of the 5 tokens of one second')
+    t.equal(await b.adapter.takeTokens('a', 'events', 5, 3), false, 'the other node sees the 2 left: all or none')
+    t.equal(await b.adapter.takeTokens('a', 'events', 5, 2), true)
+    t.equal(await a.adapter.takeTokens('a', 'events', 5, 1), false, 'the app is at its rate on every node')
+    t.equal(await a.adapter.takeTokens('a', 'reads', 5, 5), true, 'another bucket of the app is separate')
+    t.equal(await b.adapter.takeTokens('b', 'events', 5, 5), true, 'another app is separate')
+    t.equal(await a.adapter.takeTokens('a', 'slow', rate, 0.1), true)
+    t.equal(await b.adapter.takeTokens('a', 'slow', rate, 0.1), false)
+    t.equal(await a.adapter.takeTokens('a', 'events', 0, 1000), true, 'a rate of 0 is unlimited')
+    // A fast rate refills within milliseconds: wait until it has.
+    t.equal(await a.adapter.takeTokens('a', 'fast', 1000, 1000), true)
+    t.equal(await b.adapter.takeTokens('a', 'fast', 1000, 1000), false)
+    cluster.advance?.(10)
+    let waited = 0
+    while (!await b.adapter.takeTokens('a', 'fast', 1000, 5)) {
+      if (++waited > 200) throw new Error('the bucket never refilled')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    t.pass('the bucket refills')
+  })
 }
 
 function sortById<T extends { id: string }> (list: readonly T[]): T[] {

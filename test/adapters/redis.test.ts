@@ -1,7 +1,8 @@
 /** The adapter conformance suite against real Redis: nodes of one cluster share a key prefix. */
 import t from 'tap'
 import { HoldingProxy } from '../helpers/holding-proxy.js'
-import { redisAdapter, REDIS_URL, testPrefix } from '../helpers/redis.js'
+import type { Redis } from 'ioredis'
+import { redisAdapter, REDIS_URL, testPrefix, testRedis } from '../helpers/redis.js'
 import { adapterSuite, RecordingNode } from './adapter-suite.js'
 
 adapterSuite(t, async (t) => {
@@ -48,3 +49,61 @@ t.test('attach() resolves once the node is ready: its state written back and its
   }
   t.pass('ready() held right after each of 30 attaches')
 })
+
+t.test('presence and cache sequence counters do not outlive their channels', async (t) => {
+  const { prefix, redis } = testRedis(t)
+  const adapter = redisAdapter(prefix)
+  await adapter.attach(new RecordingNode())
+  t.teardown(() => adapter.close())
+  const CHANNELS = 2000
+  const channels = Array.from({ length: CHANNELS }, (_, i) => `presence-${i}`)
+  for (let i = 0; i < CHANNELS; i += 200) {
+    await Promise.all(channels.slice(i, i + 200).map(async (channel) => {
+      await adapter.addMember('a', channel, '1.1', { id: 'u', info: null }, 100)
+      await adapter.removeMember('a', channel, '1.1')
+    }))
+  }
+  await adapter.publish({ type: 'event', appId: 'a', channel: 'cache-x', name: 'e', data: '{}' }, 1800)
+  const keys = await scanKeys(redis, prefix)
+  t.same(keys.filter((key) => /:(p|pu|pi):/.test(key)), [], 'no member state is left')
+  const counters = keys.filter((key) => key.startsWith(`${prefix}q:`))
+  t.equal(counters.length, CHANNELS + 1, 'a counter per channel used in the last minute')
+  const ttls = await Promise.all(counters.map(async (key) => await redis.pttl(key)))
+  t.ok(ttls.every((ms) => ms > 0 && ms <= 60_000), 'each expires within a minute of its last use')
+})
+
+t.test('a counter that expired restarts above every number it gave', async (t) => {
+  const { prefix, redis } = testRedis(t)
+  const adapter = redisAdapter(prefix)
+  await adapter.attach(new RecordingNode())
+  t.teardown(() => adapter.close())
+  const member = { id: 'u', info: null }
+  const joined = await adapter.addMember('a', 'presence-r', '1.1', member, 100)
+  const left = await adapter.removeMember('a', 'presence-r', '1.1')
+  if (!joined.ok || left === undefined) throw new Error('no join')
+  t.ok(left.seq > joined.seq)
+  await redis.del(`${prefix}q:a:presence-r`) // as if a minute had passed
+  const again = await adapter.addMember('a', 'presence-r', '1.1', member, 100)
+  if (!again.ok) throw new Error('no join')
+  t.ok(again.seq > left.seq, `${again.seq} > ${left.seq}`)
+  t.ok(Number.isSafeInteger(again.seq))
+  await redis.del(`${prefix}q:a:presence-r`)
+  const other = await adapter.addMember('a', 'presence-r', '2.1', { id: 'v', info: null }, 100)
+  if (!other.ok) throw new Error('no join')
+  t.ok(other.seq > again.seq, 'a join that reads the counter restarts it too')
+  await adapter.publish({ type: 'event', appId: 'a', channel: 'presence-r', name: 'e', data: '{}' }, 60)
+  const cached = await adapter.getCache('a', 'presence-r')
+  t.ok(cached !== undefined && cached.event.seq > other.seq && Number.isSafeInteger(cached.event.seq),
+    'a cached event carries the number exactly (no exponent in its JSON)')
+})
+
+async function scanKeys (redis: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    out.push(...keys)
+  } while (cursor !== '0')
+  return out
+}

@@ -8,8 +8,11 @@ import type { Connection } from '../../src/hub/connection.js'
 import type { Hub } from '../../src/hub/hub.js'
 import { INBOUND_FRAME_OVERHEAD, INBOUND_MAX_BYTES, INBOUND_PAUSE_AT } from '../../src/hub/inbound.js'
 import { GatedAdapter } from '../helpers/gated-adapter.js'
-import { startServer } from '../helpers/server.js'
+import { startServer, TEST_APP } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
+
+/** Floods of frames, without the frame budget (test/hub/frame-budget.test.ts), which would refuse them first. */
+const UNBUDGETED = { apps: [{ ...TEST_APP, limits: { framesPerSecond: 0 } }] }
 
 const turn = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve) })
 
@@ -21,7 +24,7 @@ function serverConnection (adapter: GatedAdapter, socketId: string): Connection 
 
 t.test('frames behind a slow adapter call: reading pauses, nothing is lost', async (t) => {
   const adapter = new GatedAdapter()
-  const server = await startServer(t, { adapter })
+  const server = await startServer(t, { ...UNBUDGETED, adapter })
   const client = await open(t, server.wsUrl())
   const conn = serverConnection(adapter, client.socketId)
   adapter.hold('getCache')
@@ -51,7 +54,7 @@ t.test('frames behind a slow adapter call: reading pauses, nothing is lost', asy
 
 t.test('a flood of tiny frames already read when the socket paused closes the connection with 4100', async (t) => {
   const adapter = new GatedAdapter()
-  const server = await startServer(t, { adapter })
+  const server = await startServer(t, { ...UNBUDGETED, adapter })
   const client = await open(t, server.wsUrl())
   adapter.hold('getCache')
   const reached = adapter.called('getCache')

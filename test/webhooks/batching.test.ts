@@ -27,7 +27,8 @@ t.test('filters: event types, channel-name prefix and suffix', async (t) => {
   await suffixed.eventCount(3)
   await both.eventCount(1)
   t.same(all.events.map((e) => e.channel), ['news', 'cache-us', 'cache-eu', 'orders-eu'])
-  t.same(suffixed.events.map((e) => `${e.name}:${e.channel}`), ['channel_occupied:cache-eu', 'cache_miss:cache-eu', 'channel_occupied:orders-eu'])
+  // cache_miss travels in a request of its own cause, so its place among the occupied events is not fixed.
+  t.same(suffixed.events.map((e) => `${e.name}:${e.channel}`).sort(), ['cache_miss:cache-eu', 'channel_occupied:cache-eu', 'channel_occupied:orders-eu'])
   t.same(both.events.map((e) => e.channel), ['cache-eu'])
   t.equal(prefixed.requests.length, 0, 'no request when no event matches')
   t.ok(delivered.every((d) => d.url !== prefixed.url))

@@ -61,7 +61,7 @@ t.test('a queued entry naming a URL that is not configured is never called, only
   const foreign = await receiver(t)
   const redis = new Redis(REDIS_URL)
   t.teardown(() => redis.quit())
-  const stream = `${prefix}webhooks:${TEST_APP.id}`
+  const stream = `${prefix}webhooks:${TEST_APP.id}:lifecycle`
   // As if written by a node with another configuration, or by anyone with access to Redis.
   await redis.xadd(stream, '*', 'url', foreign.url, 'body', '{"time_ms":1,"events":[]}', 'events', '0', 'created', String(Date.now()))
   const one = await node(t, prefix, configured.url)

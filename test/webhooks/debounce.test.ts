@@ -19,7 +19,8 @@ t.test('a page reload (leave and come back within 3 s) sends no webhook', async 
   await joined(first, 'presence-room', presenceAuth(first, 'presence-room', 'u1'))
   t.clock.advance(50)
   await hook.eventCount(3)
-  t.same(hook.events.map((e) => e.name), ['channel_occupied', 'subscription_count', 'member_added'])
+  // One request per cause (channel lifecycle, member, the rest), so in any order.
+  t.same(hook.events.map((e) => e.name).sort(), ['channel_occupied', 'member_added', 'subscription_count'])
 
   const vacated = new Promise<void>((resolve) => { server.app.broadcastt.on('channel_vacated', () => { resolve() }) })
   await first.close()
@@ -32,9 +33,9 @@ t.test('a page reload (leave and come back within 3 s) sends no webhook', async 
   await joined(reloaded, 'marker')
   t.clock.advance(50)
   await hook.eventCount(5)
-  t.same(hook.events.slice(3).map((e) => `${e.name}:${e.channel}`), ['channel_occupied:marker', 'subscription_count:marker'],
+  t.same(hook.events.slice(3).map((e) => `${e.name}:${e.channel}`).sort(), ['channel_occupied:marker', 'subscription_count:marker'],
     'neither vacated/occupied nor removed/added nor a subscription count was sent for the reload')
-  t.equal(hook.requests.length, 2, 'two requests in all')
+  t.equal(hook.requests.length, 5, 'five requests in all: three causes, then two')
 })
 
 t.test('channel_vacated and member_removed go after 3 s when nobody comes back', async (t) => {

@@ -64,7 +64,7 @@ t.test('a node killed mid-retry loses no webhook: another node delivers them', a
   const channels = Array.from({ length: 10 }, (_, i) => `durable-${i}`)
   for (const channel of channels) await client.subscribe(channel)
   // Mid-retry: all 10 events are in the stream, node 1 holds every entry, and it has retried as many times.
-  const stream = `${prefix}webhooks:app`
+  const stream = `${prefix}webhooks:app:lifecycle`
   const retried = (lines: Array<Record<string, unknown>>): number => lines.filter((l) => l.webhook_retried !== undefined).length
   let entries: Array<[string, string[]]> = []
   for (let seen = 1; ; seen = retried(first.lines) + 1) {

@@ -28,7 +28,7 @@ function queue (t: Teardown, prefix: string, options: { limit?: number, claimIdl
 }
 
 const delivery = (appId: string, n: number): Delivery =>
-  ({ appId, url: 'http://127.0.0.1:1/hook', body: `{"time_ms":1,"events":[${n}]}`, events: 1, createdAt: 1000 + n })
+  ({ appId, cause: 'other', url: 'http://127.0.0.1:1/hook', body: `{"time_ms":1,"events":[${n}]}`, events: 1, createdAt: 1000 + n })
 
 /** Starts a queue and returns an iterator over the deliveries it hands out. */
 async function taken (q: RedisWebhookQueue, capacity = 100): Promise<{ next (): Promise<QueuedDelivery> }> {
@@ -51,10 +51,10 @@ t.test('push, hand out, ack: the stream is left empty', async (t) => {
   t.equal(await q.push(delivery('b', 2)), 'queued')
   const got = [await out.next(), await out.next()].sort((x, y) => x.createdAt - y.createdAt)
   t.match(got, [{ appId: 'a', body: '{"time_ms":1,"events":[1]}', events: 1, createdAt: 1001 }, { appId: 'b', createdAt: 1002 }])
-  t.equal(await redis.xlen(`${prefix}webhooks:a`), 1, 'one stream per app')
+  t.equal(await redis.xlen(`${prefix}webhooks:a:other`), 1, 'one stream per app and cause')
   for (const d of got) await q.ack(d)
-  t.equal(await redis.xlen(`${prefix}webhooks:a`), 0, 'acknowledged entries are deleted')
-  t.equal(await redis.xlen(`${prefix}webhooks:b`), 0)
+  t.equal(await redis.xlen(`${prefix}webhooks:a:other`), 0, 'acknowledged entries are deleted')
+  t.equal(await redis.xlen(`${prefix}webhooks:b:other`), 0)
 })
 
 t.test('bounded per app: a full stream refuses', async (t) => {
@@ -73,7 +73,7 @@ t.test('entries of a silent consumer are taken over by another; nothing is lost'
   const held = [await out.next(), await out.next(), await out.next()]
   t.equal(held.length, 3)
   await dead.close() // stops keeping its entries alive, as a killed node would
-  const pending = await redis.xpending(`${prefix}webhooks:a`, 'broadcastt-webhooks') as [number, string, string, Array<[string, string]>]
+  const pending = await redis.xpending(`${prefix}webhooks:a:other`, 'broadcastt-webhooks') as [number, string, string, Array<[string, string]>]
   t.same(pending[3], [['dead', '3']], 'the dead consumer still owns them')
 
   const heir = queue(t, prefix, { claimIdleMs: 200, consumer: 'heir' })
@@ -82,5 +82,5 @@ t.test('entries of a silent consumer are taken over by another; nothing is lost'
   t.same(claimed.map((d) => d.id).sort(), held.map((d) => d.id).sort(), 'the same entries, to the new consumer')
   t.same(claimed.map((d) => d.body).sort(), held.map((d) => d.body).sort())
   for (const d of claimed) await heir.ack(d)
-  t.equal(await redis.xlen(`${prefix}webhooks:a`), 0)
+  t.equal(await redis.xlen(`${prefix}webhooks:a:other`), 0)
 })

@@ -65,7 +65,7 @@ t.test('Redis-backed: what is still retrying at close stays in Redis; the next n
   await joined(await open(t, `ws://127.0.0.1:${first.port}/app/${TEST_APP.key}?protocol=7`), 'kept')
   await retried
   await first.app.close()
-  t.equal(await redis.xlen(`${prefix}webhooks:${TEST_APP.id}`), 1, 'the undelivered webhook is still in its stream')
+  t.equal(await redis.xlen(`${prefix}webhooks:${TEST_APP.id}:lifecycle`), 1, 'the undelivered webhook is still in its stream')
 
   down = false
   const attempts = hook.requests.length
@@ -74,5 +74,5 @@ t.test('Redis-backed: what is still retrying at close stays in Redis; the next n
   await hook.until(() => hook.requests.length > attempts)
   t.same(hook.requests.at(-1)?.body.events, [{ name: 'channel_occupied', channel: 'kept' }], 'the next node delivered it')
   await second.app.close()
-  t.equal(await redis.xlen(`${prefix}webhooks:${TEST_APP.id}`), 0, 'and it is gone from Redis once delivered')
+  t.equal(await redis.xlen(`${prefix}webhooks:${TEST_APP.id}:lifecycle`), 0, 'and it is gone from Redis once delivered')
 })

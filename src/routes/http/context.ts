@@ -5,17 +5,15 @@ import type { App } from '../../apps/app-store.js'
 import type { AppRegistry } from '../../apps/registry.js'
 import type { Hub } from '../../hub/hub.js'
 import type { ResolvedOptions } from '../../options.js'
-import type { BackendRate } from './rate.js'
 
 export interface RestContext {
   readonly hub: Hub
   readonly apps: AppRegistry
   readonly options: ResolvedOptions
-  /** Milliseconds since the epoch; the signature window and the backend rate use it. */
+  /** Milliseconds since the epoch; the signature window uses it. */
   readonly now: () => number
   /** True once the server is shutting down: requests get 503. */
   readonly draining: () => boolean
-  readonly rate: BackendRate
 }
 
 declare module 'fastify' {

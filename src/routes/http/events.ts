@@ -9,6 +9,7 @@ import type { App } from '../../apps/app-store.js'
 import { EventTooLargeError, InvalidEventError, InvalidRequestError, RateLimitedError } from '../../errors.js'
 import { publishEvent, triggerProblem, type TriggerEvent as HubEvent } from '../../hub/trigger.js'
 import type { RestContext } from './context.js'
+import { withinRate } from './rate.js'
 import { channelsAttributes, checkUserCount, parseInfo, type Attribute } from './info.js'
 import {
   AppParams, BatchEventsBody, errorResponses, EventsBody, ref, SignedQuery, TriggerEvent, TriggerResponse,
@@ -60,7 +61,7 @@ function planBatch (app: App, batch: readonly BatchEvent[]): Planned[] {
 export async function publishPlanned (ctx: RestContext, reply: FastifyReply, app: App, planned: readonly Planned[], batch: boolean):
 Promise<{ channels?: Record<string, ChannelAttributes>, batch?: ChannelAttributes[] }> {
   const perSecond = app.limits.backendEventsPerSecond
-  if (!ctx.rate.take(app.id, perSecond, planned.length, ctx.now())) {
+  if (!await withinRate(ctx, app.id, 'events', perSecond, planned.length)) {
     void reply.header('retry-after', '1')
     throw new RateLimitedError(`App ${app.id} is over its rate of ${perSecond} backend events per second`)
   }

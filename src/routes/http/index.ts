@@ -15,10 +15,10 @@ import { collectRoute, openApiDocuments, type CollectedRoute, type OpenApiDocume
 import { SHARED_SCHEMAS } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
 import { registerUserRoutes } from './users.js'
+import { loggableError } from '../../log-safe.js'
 import { rawBodyParsers, verifySignatureHook } from './verify-signature.js'
 
 export type { RestContext } from './context.js'
-export { BackendRate } from './rate.js'
 
 /** Every error leaves as `{statusCode, code, error, message}` with one of the codes of `refusals.ts`. */
 function errorHandler (bodyLimit: number) {
@@ -32,7 +32,7 @@ function errorHandler (bodyLimit: number) {
       return
     }
     const failed = (error.statusCode ?? 500) >= 500
-    if (failed) request.log.error({ err: error }, 'broadcastt REST request failed')
+    if (failed) request.log.error({ err: loggableError(error) }, 'broadcastt REST request failed')
     // A failure without a code of ours (an adapter timeout, a bug) still answers with a code of the table.
     void reply.send(failed && !String(error.code).startsWith('FST_BROADCASTT_') ? new InternalError(error.message) : error)
   }
@@ -59,8 +59,8 @@ function acceptEmptyExpect (scope: FastifyInstance): void {
 }
 
 /**
- * Registers the REST API on a scope whose prefix is the plugin's `prefix`. `ctx.rate` is shared with the
- * console's trigger form, so both spend one backend budget per app.
+ * Registers the REST API on a scope whose prefix is the plugin's `prefix`. The console's trigger form takes
+ * from the same per-app backend rate (`rate.ts`, kept by the adapter).
  */
 export async function registerRestApi (scope: FastifyInstance, ctx: RestContext): Promise<void> {
   const { rest } = ctx.options

@@ -1,22 +1,16 @@
 /**
- * The backend event rate of each app (`limits.backendEventsPerSecond`, 0 = unlimited): a token bucket per
- * app, refilled continuously, holding at most one second's worth of events. A request takes as many tokens
- * as it has events, all or none, so a refused batch publishes nothing. Counted per node.
+ * The per-app rates of the REST API: `limits.backendEventsPerSecond` (bucket `events`, one token per event,
+ * all or none, so a refused batch publishes nothing) and `limits.readRequestsPerSecond` (bucket `reads`, one
+ * token per signed GET). Each is a token bucket holding one second's worth, kept by the adapter, so it holds
+ * across the cluster (docs/scaling.md). A rate of 0 is unlimited and costs nothing.
  */
-import { refilledTokens } from '../../hub/token-bucket.js'
+import type { RestContext } from './context.js'
 
-interface Bucket { tokens: number, at: number }
+export type RateBucket = 'events' | 'reads'
 
-export class BackendRate {
-  readonly #buckets = new Map<string, Bucket>()
-
-  /** Takes `events` tokens from the app's bucket at time `now` (ms); false when it holds fewer. */
-  take (appId: string, perSecond: number, events: number, now: number): boolean {
-    if (perSecond <= 0) return true
-    const bucket = this.#buckets.get(appId) ?? { tokens: perSecond, at: now }
-    const refilled = refilledTokens(bucket.tokens, bucket.at, perSecond, now)
-    const ok = refilled >= events
-    this.#buckets.set(appId, { tokens: ok ? refilled - events : refilled, at: now })
-    return ok
-  }
+/** Takes `count` tokens of the app's `bucket`; false when the app is over its rate. */
+export async function withinRate (ctx: RestContext, appId: string, bucket: RateBucket, perSecond: number, count: number):
+Promise<boolean> {
+  if (perSecond <= 0) return true
+  return await ctx.hub.call(ctx.hub.adapter.takeTokens(appId, bucket, perSecond, count), 'takeTokens')
 }

@@ -3,21 +3,20 @@
  * and user queries) take one token from the app's bucket, the same continuous token bucket as the backend
  * event rate; over it they get 429 with `Retry-After: 1` (a bucket of at least one token per second has a
  * token again within a second). Checked after the signature, so unsigned requests cannot drain an app's
- * budget. Counted per node.
+ * budget. Cluster-wide (`rate.ts`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimitedError } from '../../errors.js'
 import type { RestContext } from './context.js'
-import { BackendRate } from './rate.js'
+import { withinRate } from './rate.js'
 
 /** Adds the read-rate check to the GET routes registered after it in `scope` (POST routes never pay for it). */
 export function readRateHook (scope: FastifyInstance, ctx: RestContext): void {
-  const reads = new BackendRate()
   const check = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const app = request.broadcasttApp
     if (app === undefined) return
     const perSecond = app.limits.readRequestsPerSecond
-    if (reads.take(app.id, perSecond, 1, ctx.now())) return
+    if (await withinRate(ctx, app.id, 'reads', perSecond, 1)) return
     void reply.header('retry-after', '1')
     throw new RateLimitedError(`App ${app.id} is over its rate of ${perSecond} read requests per second`)
   }

@@ -1,0 +1,125 @@
+/**
+ * The frame budget of a connection: every inbound frame kind takes a token from a bucket of
+ * `channelsPerConnection + frameBurst` tokens refilled at `framesPerSecond`; a frame without one is dropped
+ * with `error` 4303, and a client that keeps sending through `frameBurst` refusals is closed with 4100. The
+ * clock is the test's fake one, so nothing refills unless the test advances it.
+ */
+import t, { type Test } from 'tap'
+import type { AppInput } from '../../src/index.js'
+import { startServer, TEST_APP } from '../helpers/server.js'
+import { open, type Frame, type TestClient } from '../helpers/ws-client.js'
+import { presenceAuth, signinData } from '../channels/helpers.js'
+
+/** 5 channels + a burst of 3: 8 frames at once, then 3 refusals, then the close. */
+const LIMITS = { channelsPerConnection: 5, frameBurst: 3, framesPerSecond: 10 }
+const CAPACITY = LIMITS.channelsPerConnection + LIMITS.frameBurst
+
+async function server (t: Test, limits: AppInput['limits'] = LIMITS) {
+  return await startServer(t, { apps: [{ ...TEST_APP, limits }], clock: t.clock, metrics: { enabled: true, defaultMetrics: false } })
+}
+
+const isError = (f: Frame): boolean => f.event === 'pusher:error'
+
+t.test('a connection gets its capacity of frames at once, then 4303 per frame, then a 4100 close', async (t) => {
+  const { wsUrl, app } = await server(t)
+  const client = await open(t, wsUrl())
+  for (let i = 0; i < CAPACITY; i++) client.send('pusher:ping', {})
+  for (let i = 0; i < CAPACITY; i++) await client.next('pusher:pong')
+  for (let i = 0; i < LIMITS.frameBurst; i++) client.send('pusher:ping', {})
+  for (let i = 0; i < LIMITS.frameBurst; i++) {
+    t.match((await client.next(isError)).json, { code: 4303, message: /at most 10 frames per second/ })
+  }
+  client.send('pusher:ping', {})
+  const closed = await client.closed
+  t.equal(closed.code, 4100, 'closed after frameBurst refused frames')
+  t.match(closed.reason, /frame budget/)
+  t.same(client.frames.filter((f) => f.event === 'pusher:pong'), [], 'no refused frame was answered')
+  const metrics = (await app.broadcastt.metrics()).body
+  t.match(metrics, /broadcastt_frame_rate_refusals_total\{app="test-id"\} 4/)
+})
+
+t.test('every frame kind takes a token', async (t) => {
+  const { wsUrl } = await server(t)
+  const client = await open(t, wsUrl())
+  const pong = new Promise<void>((resolve) => { client.ws.once('pong', () => { resolve() }) })
+  client.ws.ping() // an RFC 6455 ping: ws answers it, and it counts
+  await pong
+  client.ws.send('not json') // malformed
+  client.ws.send(Buffer.from([1, 2, 3]), { binary: true }) // binary
+  client.send('pusher:subscribe', { channel: 'a' })
+  client.send('pusher:unsubscribe', { channel: 'a' })
+  client.send('pusher:signin', signinData(client, { id: 'u1' }))
+  client.send('client-typing', {}, 'private-x') // not subscribed: an error, but a frame all the same
+  client.send('pusher:nope', {}) // unknown event
+  // 8 frames taken: the next one is refused before it is even read.
+  client.send('pusher:ping', {})
+  const refused = await client.next((f) => isError(f) && (f.json as { code: number }).code === 4303)
+  t.ok(refused, 'the ninth frame is refused')
+  t.same(client.frames.filter((f) => f.event === 'pusher:pong'), [], 'the ping was not answered')
+})
+
+t.test('the bucket refills at framesPerSecond, up to its capacity', async (t) => {
+  const { wsUrl } = await server(t, { ...LIMITS, framesPerSecond: 2 })
+  const client = await open(t, wsUrl())
+  for (let i = 0; i < CAPACITY; i++) client.send('pusher:ping', {})
+  for (let i = 0; i < CAPACITY; i++) await client.next('pusher:pong')
+  t.clock.advance(1000) // the liveness sweep (every second) stamps the time: 2 tokens at 2 per second
+  for (let i = 0; i < 3; i++) client.send('pusher:ping', {})
+  await client.next('pusher:pong')
+  await client.next('pusher:pong')
+  t.match((await client.next(isError)).json, { code: 4303 }, 'the third is refused')
+  t.clock.advance(60_000)
+  for (let i = 0; i < CAPACITY; i++) client.send('pusher:ping', {})
+  for (let i = 0; i < CAPACITY; i++) await client.next('pusher:pong')
+  client.send('pusher:ping', {})
+  t.match((await client.next(isError)).json, { code: 4303 }, 'a minute of silence refills the capacity, no more')
+  t.equal(client.ws.readyState, client.ws.OPEN, 'a client that slows down is never closed')
+})
+
+t.test('framesPerSecond 0 is unlimited', async (t) => {
+  const { wsUrl } = await server(t, { ...LIMITS, framesPerSecond: 0 })
+  const client = await open(t, wsUrl())
+  for (let i = 0; i < 100; i++) client.send('pusher:ping', {})
+  for (let i = 0; i < 100; i++) await client.next('pusher:pong')
+  t.same(client.frames, [])
+})
+
+/**
+ * Joins and leaves a presence channel as fast as the server answers, with one signature, until the server
+ * closes the connection; returns the frames it sent.
+ */
+async function churn (client: TestClient, channel: string, rounds: number): Promise<number> {
+  const data = presenceAuth(client, channel, 'churner', { name: 'x'.repeat(900) })
+  let sent = 0
+  for (let i = 0; i < rounds && client.ws.readyState === client.ws.OPEN; i++) {
+    client.send('pusher:subscribe', { channel, ...data })
+    client.send('pusher:unsubscribe', { channel })
+    sent += 2
+    await client.next((f) => f.channel === channel || isError(f)).catch(() => undefined)
+  }
+  return sent
+}
+
+t.test('presence churn by one member reaches the other members within its frame budget', async (t) => {
+  const burst = 20
+  const { wsUrl } = await server(t, { ...LIMITS, frameBurst: burst })
+  const channel = 'presence-room'
+  const observers: TestClient[] = []
+  for (let i = 0; i < 3; i++) {
+    const observer = await open(t, wsUrl())
+    observer.send('pusher:subscribe', { channel, ...presenceAuth(observer, channel, `watcher-${i}`) })
+    await observer.next('pusher_internal:subscription_succeeded')
+    observers.push(observer)
+  }
+  const churner = await open(t, wsUrl())
+  const sent = await churn(churner, channel, 500)
+  t.equal((await churner.closed).code, 4100, `the churner is closed once it kept going (${sent} frames sent)`)
+  // One member event per accepted frame, and the member_removed of the close.
+  const budget = LIMITS.channelsPerConnection + burst + 1
+  for (const observer of observers) {
+    const frames = await observer.settle()
+    const churns = frames.filter((f) => (f.json as { user_id?: string } | undefined)?.user_id === 'churner')
+    t.ok(churns.length > 0 && churns.length <= budget,
+      `an observer got ${churns.length} member events of the churner's ${sent} frames (budget ${budget})`)
+  }
+})
