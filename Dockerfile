@@ -19,6 +19,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY openapi ./openapi
+COPY sql ./sql
 USER node
 EXPOSE 6001
 # Liveness; orchestrators should also probe GET /ready (503 while starting, draining or without Redis).

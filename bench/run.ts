@@ -4,6 +4,7 @@
  * This project's standalone server, a raw `ws` broadcast loop and soketi 1.6.1 (installed on first use into
  * the git-ignored bench/.cache), each in its own process, measured by the same driver and the same probe.
  * Scenarios: fanout, idle, trigger, channels, presence (all five by default), and soak and abuse (only when named).
+ * idle also runs this project with its app in PostgreSQL (`pg`, DATABASE_URL) unless --servers is given.
  * Within a run the servers alternate (ours, raw loop, soketi) on a fresh process each; every figure is the
  * median of the runs (3 by default, 1 with --quick, which also shrinks the sizes). CPU figures are the
  * server process's own CPU time (`process.cpuUsage()`, every thread), not wall time: other work on this
@@ -25,6 +26,7 @@ import { idle } from './scenarios/idle.js'
 import { presence } from './scenarios/presence.js'
 import { soak } from './scenarios/soak.js'
 import { trigger } from './scenarios/trigger.js'
+import { dropBenchTable } from './postgres.js'
 import { alive, ALL_KINDS, KINDS, LABEL, Server, type Kind } from './servers.js'
 import { medians, runLine, sideBySide, type Runs } from './table.js'
 
@@ -32,8 +34,10 @@ const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, p
 const DEFAULT_SCENARIOS = ['fanout', 'idle', 'trigger', 'channels', 'presence']
 /** Scenarios measured against this project only, once unless --runs says otherwise. */
 const OURS_ONLY = new Set(['soak', 'abuse'])
+/** Servers a scenario adds to the default ones (not when --servers names them): idle also runs the app from PostgreSQL. */
+const EXTRA_KINDS: Record<string, Kind[]> = { idle: ['pg'] }
 
-function parse (): { scenarios: string[], kinds: Kind[], runs: number, runsGiven: boolean, options: BenchOptions, cpuProf: boolean, updateBaseline: boolean, timeout: number } {
+function parse (): { scenarios: string[], kinds: Kind[], kindsGiven: boolean, runs: number, runsGiven: boolean, options: BenchOptions, cpuProf: boolean, updateBaseline: boolean, timeout: number } {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -60,6 +64,7 @@ function parse (): { scenarios: string[], kinds: Kind[], runs: number, runsGiven
   return {
     scenarios: positionals.length > 0 ? positionals : DEFAULT_SCENARIOS,
     kinds,
+    kindsGiven: values.servers !== undefined,
     runs: int(values.runs, quick ? 1 : 3),
     runsGiven: values.runs !== undefined,
     cpuProf: values['cpu-prof'] ?? false,
@@ -128,7 +133,7 @@ async function once (kind: Kind, scenario: Scenario, options: BenchOptions, prof
 }
 
 async function main (): Promise<number> {
-  const { scenarios, kinds, runs: defaultRuns, runsGiven, options, cpuProf, updateBaseline, timeout } = parse()
+  const { scenarios, kinds: defaultKinds, kindsGiven, runs: defaultRuns, runsGiven, options, cpuProf, updateBaseline, timeout } = parse()
   if (process.env.BENCH_OURS === undefined) {
     // Our server runs from dist/, as `npm start` runs it: build it from the current source first.
     execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
@@ -141,7 +146,7 @@ async function main (): Promise<number> {
   }, timeout * 1000)
   timer.unref()
   const profileDir = cpuProf ? new URL('results/profiles', import.meta.url).pathname : undefined
-  console.log(`bench: ${scenarios.join(', ')}; servers ${kinds.map((k) => LABEL[k]).join(', ')}; ${defaultRuns} run(s)` +
+  console.log(`bench: ${scenarios.join(', ')}; servers ${defaultKinds.map((k) => LABEL[k]).join(', ')}; ${defaultRuns} run(s)` +
     `${options.quick ? ', quick' : ''}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`)
   const all: Runs = {}
   const failures: string[] = []
@@ -150,6 +155,8 @@ async function main (): Promise<number> {
     const scenario = SCENARIOS[name]!
     const runsOf: Runs = {}
     const runs = OURS_ONLY.has(name) && !runsGiven ? 1 : defaultRuns
+    // Extra servers run right after ours, so each pair is measured back to back.
+    const kinds = kindsGiven ? defaultKinds : defaultKinds.flatMap((kind) => kind === 'ours' ? [kind, ...EXTRA_KINDS[name] ?? []] : [kind])
     for (let run = 1; run <= runs; run++) {
       for (const kind of kinds) {
         if (OURS_ONLY.has(name) && kind !== 'ours') continue
@@ -175,6 +182,7 @@ async function main (): Promise<number> {
     console.log('\n' + sideBySide(medians(runsOf), runsOf) + '\n')
   }
   clearTimeout(timer)
+  await dropBenchTable().catch((error: unknown) => { console.log(`bench: dropping the PostgreSQL table failed: ${String(error)}`) })
   const figures = medians(all)
   console.log(`bench: done (load average ${loadAverage()})\n`)
   console.log(sideBySide(figures, all))

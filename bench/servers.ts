@@ -1,5 +1,5 @@
 /**
- * The three servers under test, each in its own process with `bench/probe.ts` preloaded: this project's
+ * The servers under test, each in its own process with `bench/probe.ts` preloaded: this project's
  * standalone server (`dist/cli/main.js`, as `npm start` runs it, LOG_LEVEL=warn), the raw `ws` loop (`bench/server-raw.ts`) and soketi.
  * Same app credentials, loopback only, free ports. `cpu()` and `memory()` read the server process itself.
  */
@@ -9,6 +9,7 @@ import { createServer, connect } from 'node:net'
 import { request, type IncomingMessage } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { MemorySample, ProbeReply, ProbeRequest, Settle } from './ipc.js'
+import { benchTable, DATABASE_URL } from './postgres.js'
 import { soketiConfig, soketiEntry } from './soketi.js'
 
 /**
@@ -16,18 +17,20 @@ import { soketiConfig, soketiEntry } from './soketi.js'
  * extracted with `git archive`, built with `npm run build`), for before/after comparisons of an
  * optimization in one run.
  */
-export type Kind = 'ours' | 'ws' | 'soketi' | 'fastify' | 'base' | 'nometrics' | 'nodefaults' | 'console'
+export type Kind = 'ours' | 'pg' | 'ws' | 'soketi' | 'fastify' | 'base' | 'nometrics' | 'nodefaults' | 'console'
 export const KINDS: readonly Kind[] = ['ours', 'ws', 'soketi']
 /**
  * `nometrics`: this project with its Prometheus metrics off (BROADCASTT_METRICS=false), to price them;
  * `nodefaults`: metrics on without prom-client's Node process metrics (`metrics.defaultMetrics: false`);
  * `fastify`: the raw loop with its REST side on a bare Fastify route (the Fastify floor; see server-raw.ts);
+ * `pg`: this project with its app in a PostgreSQL table (`appStore`) instead of its options (bench/postgres.ts);
  * `console`: this project with its debug console on and one tab open on the bench app all along (an SSE
  * reader in the driver that reads everything), to price the console (docs/console.md).
  */
-export const ALL_KINDS: readonly Kind[] = [...KINDS, 'fastify', 'base', 'nometrics', 'nodefaults', 'console']
+export const ALL_KINDS: readonly Kind[] = [...KINDS, 'pg', 'fastify', 'base', 'nometrics', 'nodefaults', 'console']
 export const LABEL: Record<Kind, string> = {
   ours: 'fastify-broadcastt',
+  pg: 'ours, app in PostgreSQL',
   ws: 'raw ws loop',
   soketi: 'soketi 1.6.1',
   fastify: 'bare Fastify route',
@@ -90,12 +93,16 @@ Promise<{ script: string, args: string[], env: NodeJS.ProcessEnv, execArgv: stri
     mkdirSync(profileDir, { recursive: true })
     Object.assign(env, { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: kind })
   }
-  if (kind === 'ours' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults' || kind === 'console') {
+  if (kind === 'ours' || kind === 'pg' || kind === 'base' || kind === 'nometrics' || kind === 'nodefaults' || kind === 'console') {
     // Like soketi's configuration: no per-address cap, frame budget or channel cap (every bench client comes
-    // from 127.0.0.1 and sends as fast as it can), unless a scenario gives its own configuration.
-    const config = writeConfig(`ours-${port}.json`, ours ?? {
+    // from 127.0.0.1 and sends as fast as it can), unless a scenario gives its own configuration. `pg` has
+    // the same app in a PostgreSQL table instead.
+    const app = { ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0, framesPerSecond: 0, channelsPerConnection: 1000 } }
+    const config = writeConfig(`${kind}-${port}.json`, ours ?? {
       maxConnectionsPerIp: 0,
-      apps: [{ ...APP, limits: { presenceMembers: 1_000_000, presenceMemberBytes: 1024, clientEventsPerSecond: 0, framesPerSecond: 0, channelsPerConnection: 1000 } }],
+      ...(kind === 'pg'
+        ? { apps: [], appStore: { type: 'postgres', url: DATABASE_URL, table: await benchTable(app) } }
+        : { apps: [app] }),
       ...(kind === 'nodefaults' ? { metrics: { defaultMetrics: false } } : {})
     })
     return {
@@ -175,6 +182,15 @@ export class Server {
     const reply = new Promise<ProbeReply>((resolve) => { this.#waiters.set(request.type, resolve) })
     this.child.send(request)
     return await reply as Extract<ProbeReply, { type: T }>
+  }
+
+  /** Queries its app store has made (`pg`; undefined for the others), from GET /metrics. */
+  async storeQueries (): Promise<number | undefined> {
+    if (this.kind !== 'pg') return undefined
+    const text = await (await fetch(`${this.httpUrl}/metrics`)).text()
+    const match = /^broadcastt_app_store_queries_total (\d+)$/m.exec(text)
+    if (match === null) throw new Error('no broadcastt_app_store_queries_total in /metrics')
+    return Number(match[1])
   }
 
   /** User + system CPU seconds the server process has used so far. */

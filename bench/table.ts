@@ -18,6 +18,7 @@ export const METRICS: Record<string, Metric> = {
   rssPerConnection: { label: 'idle: RSS per connection', unit: 'B', better: 'lower', digits: 0 },
   heapPerConnection: { label: 'idle: heap per connection', unit: 'B', better: 'lower', digits: 0 },
   connectCpuPerConnection: { label: 'connect + subscribe: server CPU per connection', unit: 'µs', better: 'lower', digits: 1 },
+  storeQueriesPerConnection: { label: 'connect: app store queries per connection, app warm', unit: '', better: 'lower', digits: 3 },
   triggerRequestsPerSecond: { label: 'signed trigger: requests/s (16 connections)', unit: '/s', better: 'higher', digits: 0 },
   triggerCpuPerRequest: { label: 'signed trigger: server CPU per request', unit: 'µs', better: 'lower', digits: 1 },
   triggerP99: { label: 'signed trigger: latency p99', unit: 'ms', better: 'lower', digits: 1 },
@@ -74,22 +75,27 @@ function layout (rows: string[][]): string {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
 
-/** Medians side by side (soketi, raw loop, ours) and ours' ratios to soketi and to the raw loop. */
+/**
+ * Medians side by side (soketi, raw loop, ours) and ours' ratios to soketi and to the raw loop; with the `pg`
+ * server, its ratio to ours (the same app from PostgreSQL instead of the options).
+ */
 export function sideBySide (figures: Partial<Record<Kind, Figures>>, runs: Runs): string {
-  const kinds = (['soketi', 'ws', 'fastify', 'base', 'ours'] as const).filter((kind) => figures[kind] !== undefined)
+  const kinds = (['soketi', 'ws', 'fastify', 'base', 'ours', 'pg'] as const).filter((kind) => figures[kind] !== undefined)
   const names = Object.keys(METRICS).filter((name) => kinds.some((kind) => figures[kind]?.[name] !== undefined))
   const count = (kind: Kind): number => runs[kind]?.length ?? 0
   const head = ['figure (median)', ...kinds.map((kind) => `${LABEL[kind]} (n=${count(kind)})`), 'ours / soketi', 'ours / raw ws',
-    ...figures.fastify === undefined ? [] : ['ours / Fastify'], ...figures.base === undefined ? [] : ['ours / base']]
+    ...figures.fastify === undefined ? [] : ['ours / Fastify'], ...figures.base === undefined ? [] : ['ours / base'],
+    ...figures.pg === undefined ? [] : ['PostgreSQL / static']]
   const rows = names.map((name) => {
     const metric = METRICS[name]!
     return [
-      `${metric.label} (${metric.unit})`,
+      metric.unit === '' ? metric.label : `${metric.label} (${metric.unit})`,
       ...kinds.map((kind) => format(figures[kind]?.[name], metric.digits)),
       ratio(figures.ours?.[name], figures.soketi?.[name]),
       ratio(figures.ours?.[name], figures.ws?.[name]),
       ...figures.fastify === undefined ? [] : [ratio(figures.ours?.[name], figures.fastify[name])],
-      ...figures.base === undefined ? [] : [ratio(figures.ours?.[name], figures.base[name])]
+      ...figures.base === undefined ? [] : [ratio(figures.ours?.[name], figures.base[name])],
+      ...figures.pg === undefined ? [] : [ratio(figures.pg[name], figures.ours?.[name])]
     ]
   })
   return layout([head, ...rows])

@@ -2,7 +2,8 @@
  * The programmatic API decorated as `fastify.broadcastt`: in-process code publishes and queries through
  * the same hub as the WebSocket and REST sides.
  */
-import type { AppStore, App } from './apps/app-store.js'
+import type { App } from './apps/app-store.js'
+import type { AppRegistry } from './apps/registry.js'
 import { createAuthorizationHelpers, type AuthorizationHelpers } from './authorize/helpers.js'
 import { EventTooLargeError, InvalidEventError, MetricsDisabledError, UnknownAppError } from './errors.js'
 import { cacheInfo, type CacheInfo } from './hub/cache.js'
@@ -68,8 +69,17 @@ export interface BroadcasttApi extends AuthorizationHelpers {
    * `FST_BROADCASTT_METRICS_DISABLED` unless `metrics.enabled`.
    */
   metrics (): Promise<{ contentType: string, body: string }>
-  /** What `GET /ready` answers: 'ready', or why not ('starting', 'draining', 'adapter_unavailable'). */
+  /**
+   * What `GET /ready` answers: 'ready', 'degraded' (serving, but the app store is unreachable), or why not
+   * ('starting', 'draining', 'adapter_unavailable').
+   */
   readiness (): Readiness
+  /**
+   * Tells every node (through the adapter) that an app of the host's `appStore` changed: each reloads it and
+   * applies it to its open connections (deleted → closed 4001, disabled → 4003, else the new settings).
+   * Resolves once this node has applied it. The PostgreSQL store needs no call: its trigger notifies.
+   */
+  appChanged (appId: string): Promise<void>
   /**
    * A sync point for tests. Resolves once the work this node had started before the call is done (handling
    * the frames it had read, presence leaves and unsubscriptions after a close) and this node has received,
@@ -85,16 +95,22 @@ export interface ApiOperations {
   readiness: () => Readiness
 }
 
-export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): BroadcasttApi {
-  const appOf = (appId: string): App => {
-    const app = apps.byId(appId)
+export function createApi (hub: Hub, apps: AppRegistry, ops: ApiOperations): BroadcasttApi {
+  /** For the synchronous helpers: a store app must be cached on this node (a connection or request loaded it). */
+  const cachedApp = (appId: string): App => {
+    const app = apps.peekId(appId)
+    if (app !== undefined && app !== null) return app
+    throw new UnknownAppError(app === null ? appId : `${appId} (not loaded on this node yet)`)
+  }
+  const appOf = async (appId: string): Promise<App> => {
+    const app = await apps.byId(appId)
     if (app === undefined) throw new UnknownAppError(appId)
     return app
   }
   const api: BroadcasttApi = {
-    ...createAuthorizationHelpers(appOf),
+    ...createAuthorizationHelpers(cachedApp),
     async trigger (event) {
-      const app = appOf(event.appId)
+      const app = await appOf(event.appId)
       const problem = triggerProblem(app, event)
       if (problem !== undefined) {
         throw problem.status === 413 ? new EventTooLargeError(problem.message) : new InvalidEventError(problem.message)
@@ -102,28 +118,28 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
       await publishEvent(hub, app, event)
     },
     async channels (appId, options = {}) {
-      const app = appOf(appId)
+      const app = await appOf(appId)
       const out = dict<ChannelInfo>()
       for (const [name, counts] of await hub.channels(app.id, options.prefix)) out[name] = counts
       return out
     },
     async channel (appId, name) {
-      const app = appOf(appId)
+      const app = await appOf(appId)
       const counts = await hub.channel(app.id, name)
       return { occupied: counts.subscriptionCount > 0, ...counts }
     },
     async members (appId, channel) {
-      const app = appOf(appId)
+      const app = await appOf(appId)
       return (await hub.members(app.id, channel)).map(({ id, info }) => ({ id, info }))
     },
     async cache (appId, channel) {
-      return await cacheInfo(hub, appOf(appId).id, channel)
+      return await cacheInfo(hub, (await appOf(appId)).id, channel)
     },
     async sendToUser (appId, userId, name, data) {
       await api.trigger({ appId, channels: [userChannel(userId)], name, data })
     },
     async terminateUser (appId, userId) {
-      await hub.terminateUser(appOf(appId).id, userId)
+      await hub.terminateUser((await appOf(appId)).id, userId)
     },
     on (event, listener) {
       hub.events.on(event, listener as never)
@@ -138,6 +154,11 @@ export function createApi (hub: Hub, apps: AppStore, ops: ApiOperations): Broadc
       return { contentType: ops.metrics.registry.contentType, body: await ops.metrics.render() }
     },
     readiness: () => ops.readiness(),
+    async appChanged (appId) {
+      // Every node receives it, this one included (at once): wait for this node's reload.
+      await hub.publish({ type: 'app_changed', appId })
+      await apps.settled(appId)
+    },
     async settle () {
       await hub.settle()
       await hub.adapter.barrier?.()

@@ -10,6 +10,8 @@ export const InvalidOptionsError = createError('FST_BROADCASTT_INVALID_OPTIONS',
 export const ConsoleNotBuiltError = createError('FST_BROADCASTT_CONSOLE_NOT_BUILT', '%s')
 /** A host-registered @fastify/websocket accepts frames larger than any app's `frameBytes`. */
 export const WebsocketPayloadError = createError('FST_BROADCASTT_WS_MAX_PAYLOAD', '%s')
+/** The PostgreSQL app store cannot be reached (or its table created) at start. */
+export const AppStoreUnavailableError = createError('FST_BROADCASTT_APP_STORE_UNAVAILABLE', 'PostgreSQL app store unavailable: %s')
 
 // Programmatic API (`fastify.broadcastt`); the status codes are those the REST API answers with.
 export const UnknownAppError = createError('FST_BROADCASTT_UNKNOWN_APP', 'App %s does not exist', 404)

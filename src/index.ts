@@ -6,12 +6,13 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import { createApi, type BroadcasttApi } from './api.js'
-import { StaticAppStore } from './apps/app-store.js'
+import { createRegistry } from './apps/index.js'
+import { applyAppChange } from './apps/changes.js'
 import { createAdapter, isAdapterConfig } from './adapters/config.js'
 import { Heartbeat, systemClock } from './hub/heartbeat.js'
 import { Hub } from './hub/hub.js'
 import { resolveOptions, type BroadcasttOptions } from './options.js'
-import { checkHostMaxPayload, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
+import { checkHostMaxPayload, largestFrame, refuseUnknownPaths, registerWsRoutes, type WsContext } from './routes/ws.js'
 import { registerRestApi, type RestContext } from './routes/http/index.js'
 import { registerConsole } from './console/index.js'
 import { addCloseHook, drainStep, type ShutdownDeps } from './lifecycle/shutdown.js'
@@ -31,22 +32,24 @@ declare module 'fastify' {
 
 async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): Promise<void> {
   const options = resolveOptions(input)
-  const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id))
-  const apps = new StaticAppStore(options.apps)
+  const authorize = resolveAuthorize(input.authorize, options.apps.map((app) => app.id), input.appStore !== undefined)
   const clock = input.clock ?? systemClock
   const { adapter, owned: ownsAdapter } = createAdapter(isAdapterConfig(input.adapter) ? options.adapter : input.adapter,
     () => clock.now(), fastify.log)
   const traffic = options.metrics.enabled ? new Traffic() : undefined
+  const apps = createRegistry(options, input.appStore, () => clock.now(), fastify.log)
   const hub = new Hub(adapter, {
     clock,
     traffic,
     adapterTimeoutMs: options.adapterTimeoutMs,
+    onAppChanged: async (appId) => { await apps.changed(appId) },
     onError: (err) => {
       if (traffic !== undefined) traffic.backgroundErrors++
       fastify.log.error({ err: loggableError(err) }, 'broadcastt: background work failed')
     }
   })
-  const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options)
+  apps.attach(hub, (id, app) => { applyAppChange(hub, id, app) })
+  const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options, apps)
   const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,
     options.pongTimeout * 1000, () => hub.connections())
   const ctx: WsContext = { hub, heartbeat, apps, options, log: fastify.log, draining: false }
@@ -61,15 +64,17 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
       metrics?.close()
       await webhooks?.close()
       if (ownsAdapter) await hub.adapter.close()
+      await apps.close()
     }
   }
   let webhooks: WebhookManager | undefined
   let started = false
   const readiness = (): Readiness => ctx.draining
     ? 'draining'
-    : !started ? 'starting' : hub.adapter.ready() ? 'ready' : 'adapter_unavailable'
+    : !started ? 'starting' : !hub.adapter.ready() ? 'adapter_unavailable' : apps.available() ? 'ready' : 'degraded'
   const drain = drainStep(fastify, shutdown)
   try {
+    await apps.start()
     await hub.start()
     await registerRoutes(fastify, ctx, drain.drain, metrics)
     await fastify.register(async (routes) => {
@@ -80,7 +85,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     const api = createApi(hub, apps, { metrics, readiness })
     fastify.decorate('broadcastt', api)
     if (authorize !== undefined) await registerAuthorizeRoutes(fastify, { apps, authorize, helpers: api })
-    webhooks = await startWebhooks(hub, options, clock, fastify.log)
+    webhooks = await startWebhooks(hub, apps, options, clock, fastify.log)
   } catch (err) {
     // Registration failed after the adapter was started: close what the plugin created, then fail.
     await hub.settle()
@@ -96,7 +101,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
   metrics: Metrics | undefined): Promise<void> {
   const { options, hub, apps } = ctx
   if (!fastify.hasDecorator('websocketServer')) {
-    const maxPayload = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
+    const maxPayload = largestFrame(options, apps.dynamic)
     await fastify.register(websocket, {
       options: { maxPayload, perMessageDeflate: false, clientTracking: false },
       // Protocol errors (e.g. an oversized frame) close the socket themselves; they are not server errors.
@@ -107,7 +112,7 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
       preClose: drain
     })
   } else {
-    checkHostMaxPayload(fastify, options)
+    checkHostMaxPayload(fastify, options, apps.dynamic)
     fastify.addHook('preClose', drain)
   }
   await fastify.register(async (routes) => { registerWsRoutes(routes, ctx) }, { prefix: options.prefix })
@@ -124,6 +129,8 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type { App, AppStore } from './apps/app-store.js'
+export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
 export type { RedisAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'

@@ -11,6 +11,10 @@ import type { RedisOptions } from 'ioredis'
 import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
 import { redisOptionsProblem } from './adapters/redis-options.js'
 import type { AuthorizeOptions } from './authorize/options.js'
+import type { AppStore } from './apps/app-store.js'
+import {
+  AppCacheSchema, appStoreData, PostgresAppStoreSchema, type AppCacheOptions, type PostgresAppStoreConfigInput
+} from './apps/store-options.js'
 import { checkConsoleOptions, ConsoleSchema, type ConsoleOptions } from './console/options.js'
 
 /** Per-app limits (PROTOCOL.md §12) and their defaults. */
@@ -214,7 +218,7 @@ export const MetricsSchema = Type.Object({
 }, { additionalProperties: false, default: {} })
 
 export const OptionsSchema = Type.Object({
-  apps: Type.Array(AppSchema, { description: 'The apps this server serves' }),
+  apps: Type.Array(AppSchema, { description: 'The apps this server serves (static; an appStore may serve more)' }),
   prefix: Type.String({ default: '', pattern: '^(/[^/?#]+)*$', description: 'Path prefix of every route' }),
   activityTimeout: Type.Integer({
     minimum: 1, default: 120, description: 'Seconds without activity before the server pings (sent to clients)'
@@ -240,7 +244,9 @@ export const OptionsSchema = Type.Object({
   rest: RestSchema,
   webhookDelivery: WebhookDeliverySchema,
   console: ConsoleSchema,
-  adapter: Type.Optional(RedisAdapterConfigSchema)
+  adapter: Type.Optional(RedisAdapterConfigSchema),
+  appStore: Type.Optional(PostgresAppStoreSchema),
+  appCache: AppCacheSchema
 }, { additionalProperties: false })
 
 export type AppConfig = Static<typeof AppSchema>
@@ -254,7 +260,8 @@ export type WebhookDeliveryOptions = Static<typeof WebhookDeliverySchema>
 
 /** What `fastify.register(broadcastt, options)` accepts: every defaulted field may be left out. */
 export interface BroadcasttOptions {
-  apps: AppInput[]
+  /** Static apps. Required unless `appStore` is given; a static app wins over a store's app with its id or key. */
+  apps?: AppInput[]
   prefix?: string
   activityTimeout?: number
   pongTimeout?: number
@@ -279,6 +286,10 @@ export interface BroadcasttOptions {
   adapter?: Adapter | RedisAdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
+  /** Apps looked up at run time: a PostgreSQL table the plugin reads, or the host's own store (docs/apps.md). */
+  appStore?: AppStore | PostgresAppStoreConfigInput
+  /** Bounds of the cache in front of `appStore`: TTL, sizes, store queries per second (docs/apps.md). */
+  appCache?: Partial<AppCacheOptions>
   /** The debug console in the browser, off by default (docs/console.md). */
   console?: Partial<ConsoleOptions>
 }
@@ -312,7 +323,7 @@ export interface Clock {
  * Top-level options whose values are the host's own objects and callbacks (instances, functions): they are
  * taken as given, never cloned or checked by the schema. Everything else must be plain data.
  */
-export const HOST_VALUES = ['clock', 'adapter', 'authorize'] as const
+export const HOST_VALUES = ['clock', 'adapter', 'authorize', 'appStore'] as const
 
 /**
  * The first value in `input` that is not plain data — a function (a misspelled callback option), a symbol,
@@ -348,7 +359,7 @@ function webhookUrlProblem (hook: WebhookConfig): string | undefined {
 }
 
 /** `/apps/0/secret` → `apps[0].secret` */
-function dottedPath (pointer: string): string {
+export function dottedPath (pointer: string): string {
   return pointer.split('/').slice(1).reduce((out, part) =>
     /^\d+$/.test(part) ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`, '')
 }
@@ -367,6 +378,10 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || Array.isArray(redis))) {
     throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis: Expected object (ioredis options)`)
   }
+  const appStore = (input as { appStore?: unknown } | undefined)?.appStore
+  const storeData = appStoreData(appStore, [root, 'appStore'].filter((part) => part !== '').join('.'))
+  if (storeData !== undefined) rest.appStore = storeData
+  if (appStore !== undefined && rest.apps === undefined) rest.apps = [] // with a store, static apps are optional
   const redisProblem = redisOptionsProblem(redis as RedisOptions | undefined)
   if (redisProblem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis.${redisProblem}`)
   const problem = notData(rest, root)
@@ -391,10 +406,17 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   }
   checkConsoleOptions(resolved.console, root)
   resolved.apps.forEach((app, i) => {
-    app.webhooks.forEach((hook, j) => {
-      const problem = webhookUrlProblem(hook)
-      if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].webhooks[${j}].url: ${problem}`)
-    })
+    const problem = appWebhookProblem(app)
+    if (problem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}apps[${i}].${problem}`)
   })
   return resolved
+}
+
+/** `webhooks[j].url: …` for the first webhook of the app whose URL cannot be used, else undefined. */
+export function appWebhookProblem (app: AppConfig): string | undefined {
+  for (const [j, hook] of app.webhooks.entries()) {
+    const problem = webhookUrlProblem(hook)
+    if (problem !== undefined) return `webhooks[${j}].url: ${problem}`
+  }
+  return undefined
 }

@@ -57,7 +57,13 @@ export interface WatchlistMessage {
   readonly online: boolean
 }
 
-export type ClusterMessage = EventMessage | MemberMessage | TerminateMessage | WatchlistMessage
+/** An app changed in its store (`fastify.broadcastt.appChanged`): every node reloads it and applies it. */
+export interface AppChangedMessage {
+  readonly type: 'app_changed'
+  readonly appId: string
+}
+
+export type ClusterMessage = EventMessage | MemberMessage | TerminateMessage | WatchlistMessage | AppChangedMessage
 
 /** Subscriber counts of one channel, cluster-wide. */
 export interface ChannelCounts {

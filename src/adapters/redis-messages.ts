@@ -43,6 +43,9 @@ const WatchlistSchema = Type.Object({
   ...Envelope, type: Type.Literal('watchlist'), userId: Type.String({ minLength: 1 }), online: Type.Boolean()
 })
 
+/** An app changed in its store (`fastify.broadcastt.appChanged`); travels to every node. */
+const AppChangedSchema = Type.Object({ ...Envelope, type: Type.Literal('app_changed') })
+
 /** A node's barrier (`RedisAdapter.barrier`): only its sender acts on it, no hub ever sees it. */
 const BarrierSchema = Type.Object({ v: Type.Literal(MESSAGE_VERSION), node: Id, type: Type.Literal('barrier'), id: Id })
 
@@ -52,7 +55,7 @@ export interface BarrierMessage {
   readonly id: string
 }
 
-const WireMessage = Type.Union([EventSchema, MemberSchema, TerminateSchema, WatchlistSchema, BarrierSchema])
+const WireMessage = Type.Union([EventSchema, MemberSchema, TerminateSchema, WatchlistSchema, AppChangedSchema, BarrierSchema])
 type Wire = Static<typeof WireMessage>
 const checkWire = TypeCompiler.Compile(WireMessage)
 

@@ -91,8 +91,11 @@ export interface ResolvedAuthorize extends AuthorizePaths {
   routeOptions: RouteHooks
 }
 
-/** Validates `options.authorize` against the app ids; undefined when no routes are asked for. */
-export function resolveAuthorize (input: unknown, appIds: readonly string[], root = 'options.authorize'):
+/**
+ * Validates `options.authorize` against the static app ids (`dynamic`: an app store may hold others);
+ * undefined when no routes are asked for.
+ */
+export function resolveAuthorize (input: unknown, appIds: readonly string[], dynamic = false, root = 'options.authorize'):
   ResolvedAuthorize | undefined {
   if (input === undefined) return undefined
   if (typeof input !== 'object' || input === null) throw new InvalidOptionsError(`${root}: Expected object`)
@@ -113,7 +116,7 @@ export function resolveAuthorize (input: unknown, appIds: readonly string[], roo
   if (paths.path === paths.userPath) throw new InvalidOptionsError(`${root}.userPath: must differ from path`)
   return {
     ...paths,
-    appOf: appResolver(appId, appIds, root),
+    appOf: appResolver(appId, appIds, dynamic, root),
     ...(channel === undefined ? {} : { channel: channel as ChannelAuthorizer }),
     ...(user === undefined ? {} : { user: user as UserAuthenticator }),
     routeOptions: {
@@ -123,15 +126,15 @@ export function resolveAuthorize (input: unknown, appIds: readonly string[], roo
   }
 }
 
-function appResolver (appId: unknown, appIds: readonly string[], root: string): ResolvedAuthorize['appOf'] {
+function appResolver (appId: unknown, appIds: readonly string[], dynamic: boolean, root: string): ResolvedAuthorize['appOf'] {
   if (typeof appId === 'function') return appId as ResolvedAuthorize['appOf']
   if (typeof appId === 'string') {
-    if (!appIds.includes(appId)) throw new InvalidOptionsError(`${root}.appId: no app has the id "${appId}"`)
+    if (!dynamic && !appIds.includes(appId)) throw new InvalidOptionsError(`${root}.appId: no app has the id "${appId}"`)
     return () => appId
   }
   const [only] = appIds
-  if (appIds.length !== 1 || only === undefined) {
-    throw new InvalidOptionsError(`${root}.appId: required when there is not exactly one app`)
+  if (dynamic || appIds.length !== 1 || only === undefined) {
+    throw new InvalidOptionsError(`${root}.appId: required when there is not exactly one app${dynamic ? ' (an app store may hold more)' : ''}`)
   }
   return () => only
 }

@@ -34,7 +34,15 @@ const EXIT_ON_SECOND_SIGNAL: Record<string, number> = { SIGINT: 130, SIGTERM: 14
 async function main (): Promise<void> {
   const config = configure(process.argv.slice(2))
   if (config === undefined) return
-  const server = await startStandalone(config)
+  let server: Awaited<ReturnType<typeof startStandalone>>
+  try {
+    server = await startStandalone(config)
+  } catch (err) {
+    // A dependency that cannot be reached at start (the app store's PostgreSQL, a port in use): one line, exit 1.
+    process.stderr.write(`broadcastt-server: cannot start: ${(err as Error).message}\n`)
+    process.exitCode = 1
+    return
+  }
   process.stdout.write(server.banner + '\n')
   let stopping = false
   const stop = (signal: string): void => {

@@ -27,6 +27,8 @@ function banner (config: ServerConfig, url: string, metricsUrl: string | undefin
   for (const app of config.options.apps) {
     lines.push(`  app ${app.id}: WebSocket ${url.replace(/^http/, 'ws')}${prefix}/app/${app.key}  REST ${url}${prefix}/apps/${app.id}`)
   }
+  const store = config.options.appStore
+  if (store !== undefined) lines.push(`  apps of PostgreSQL table ${store.table}: WebSocket ${url.replace(/^http/, 'ws')}${prefix}/app/{key}  REST ${url}${prefix}/apps/{id}`)
   lines.push(`  health ${url}${prefix}/health  readiness ${url}${prefix}/ready` +
     (metricsUrl === undefined ? '' : `  metrics ${metricsUrl}`))
   if (config.options.console.enabled) lines.push(`  debug console ${url}${prefix}${config.options.console.path}`)
@@ -63,8 +65,14 @@ export async function startStandalone (config: ServerConfig): Promise<Standalone
   // The one line per request is at debug: below that level the hook is not installed at all.
   if (config.logLevel === 'debug' || config.logLevel === 'trace') app.addHook('onResponse', logRequest)
   const separate = config.metricsPort !== undefined && config.options.metrics.enabled
-  await app.register(broadcastt, { ...config.options, metrics: { ...config.options.metrics, endpoint: !separate } })
-  const url = await app.listen({ port: config.port, host: config.host })
+  let url: string
+  try {
+    await app.register(broadcastt, { ...config.options, metrics: { ...config.options.metrics, endpoint: !separate } })
+    url = await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await app.close().catch(() => {})
+    throw err
+  }
   let metricsUrl = config.options.metrics.enabled ? `${url}${config.options.prefix}/metrics` : undefined
   let extra: FastifyInstance | undefined
   if (separate && config.metricsPort !== undefined) {

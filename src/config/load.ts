@@ -2,8 +2,8 @@
  * The standalone server's configuration: the only place that reads environment variables and files.
  * Every setting is in `settings.ts` (flag, environment variable, default). Apps come from
  * `BROADCASTT_APP_ID` + `BROADCASTT_APP_KEY` + `BROADCASTT_APP_SECRET` (one app), else `--config FILE` /
- * `BROADCASTT_CONFIG` (a JSON file of plugin options), else the development app. A setting given by a flag
- * or the environment overrides the file's value.
+ * `BROADCASTT_CONFIG` (a JSON file of plugin options), and/or from PostgreSQL (`BROADCASTT_DATABASE_URL`),
+ * else the development app. A setting given by a flag or the environment overrides the file's value.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -110,6 +110,7 @@ function appsInput (file: string | undefined, values: Map<string, { value: Value
     return { input: { ...input, apps: [{ id, key, secret }] }, source: file ?? 'environment', development: false }
   }
   if (file !== undefined) return { input, source: file, development: false }
+  if (values.has('databaseUrl')) return { input: {}, source: 'PostgreSQL', development: false }
   return { input: { apps: [{ ...DEVELOPMENT_APP }] }, source: 'development app', development: true }
 }
 
@@ -163,6 +164,12 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
     const adapter = withDefaults.adapter
     withDefaults.adapter = { ...(typeof adapter === 'object' && adapter !== null ? adapter : {}), type: 'redis', url: redisUrl }
   }
+  const databaseUrl = values.get('databaseUrl')?.value as string | undefined
+  if (databaseUrl !== undefined) {
+    // BROADCASTT_DATABASE_URL / --database-url serves the apps of a PostgreSQL table (docs/apps.md).
+    const store = withDefaults.appStore
+    withDefaults.appStore = { ...(typeof store === 'object' && store !== null ? store : {}), type: 'postgres', url: databaseUrl }
+  }
   let options: ResolvedOptions
   try {
     options = resolveOptions(withDefaults, '')
@@ -172,7 +179,9 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
       (s.option?.[0] === 'limits' && message.includes(`.limits.${s.option[1] ?? ''}:`)))
     throw new ConfigError(culprit === undefined ? `${source}: ${message}` : `${values.get(culprit.key)?.from ?? ''}: ${message}`)
   }
-  if (options.apps.length === 0) throw new ConfigError(`${source}: apps: at least one app is required`)
+  if (options.apps.length === 0 && options.appStore === undefined) {
+    throw new ConfigError(`${source}: apps: at least one app is required (or an appStore)`)
+  }
   const get = <T extends Value>(key: string, fallback: T): T => (values.get(key)?.value as T | undefined) ?? fallback
   const metricsPort = values.get('metricsPort')?.value as number | undefined
   return {

@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { LIMIT_DEFAULTS, OptionsSchema } from '../options.js'
 
 /** What a setting's value is parsed as. */
-export type Kind = 'string' | 'port' | 'count' | 'boolean' | 'level' | 'format' | 'file' | 'url'
+export type Kind = 'string' | 'port' | 'count' | 'boolean' | 'level' | 'format' | 'file' | 'url' | 'database'
 
 export interface Setting {
   /** Key in the parsed settings (`port`, `limit.maxConnections`, …). */
@@ -43,7 +43,7 @@ const LIMIT_SETTINGS: Setting[] = Object.entries(LIMIT_DEFAULTS).map(([name, val
   env: `BROADCASTT_LIMIT_${screaming(name)}`,
   kind: 'count',
   fallback: String(name === 'channelsPerConnection' ? STANDALONE_DEFAULTS.channelsPerConnection : value),
-  description: `limits.${name} of every app`,
+  description: `limits.${name} of every app of the config or environment`,
   option: ['limits', name]
 }))
 
@@ -67,6 +67,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appId', env: 'BROADCASTT_APP_ID', kind: 'string', fallback: '', description: 'one app from the environment: id (with KEY and SECRET; replaces the file\'s apps)' },
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
   { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret', secret: true },
+  { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore', secret: true },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
   { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'], secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
@@ -115,6 +116,8 @@ export function parseValue (setting: Setting, raw: string): string | number | bo
       return raw === 'json' || raw === 'pretty' ? raw : fail('json or pretty')
     case 'url':
       return /^rediss?:\/\/\S+$/.test(raw) ? raw : fail('a redis:// or rediss:// URL')
+    case 'database':
+      return /^postgres(ql)?:\/\/\S+$/.test(raw) ? raw : fail('a postgres:// or postgresql:// URL')
     default:
       return raw
   }

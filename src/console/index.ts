@@ -4,7 +4,8 @@
  * `fastify.close()`.
  */
 import type { FastifyInstance } from 'fastify'
-import type { App, AppStore } from '../apps/app-store.js'
+import type { App } from '../apps/app-store.js'
+import type { AppRegistry } from '../apps/registry.js'
 import { MemoryAdapter } from '../adapters/memory.js'
 import { RedisAdapter } from '../adapters/redis.js'
 import type { RestContext } from '../routes/http/context.js'
@@ -14,11 +15,11 @@ import { ConsoleFeed } from './feed.js'
 import { registerConsoleRoutes } from './routes.js'
 
 /**
- * The apps the console lists and triggers for: the one place it reads them, so that an app store which
- * loads apps asynchronously (a database) plugs in here.
+ * The apps the console lists and triggers for: the one place it reads them. Static apps, then the app
+ * store's when it can list them (the PostgreSQL store does: one query per call).
  */
-export function consoleApps (store: AppStore): () => Promise<App[]> {
-  return async () => [...store.all()]
+export function consoleApps (apps: AppRegistry): () => Promise<App[]> {
+  return async () => await apps.list()
 }
 
 function adapterName (adapter: unknown): string {

@@ -77,7 +77,8 @@ export class Connection {
 
   constructor (
     readonly socket: WebSocket,
-    readonly app: App,
+    /** The app; replaced by its new version when it changes in its store (apps/changes.ts). */
+    public app: App,
     readonly dialect: Dialect,
     readonly socketId: string,
     /** Unsent bytes allowed before the connection is closed as a slow consumer. */

@@ -53,6 +53,13 @@ export interface HubEvents {
    */
   event_triggered: [{ appId: string, channels: readonly string[], event: string, data: string, socketId?: string }]
 
+  /**
+   * An app of the app store changed and this node applied it (docs/apps.md): `updated` (open connections
+   * hold the new settings), `disabled` (they were closed 4003) or `deleted` (closed 4001; also a row that
+   * no longer passes the schema). `connections`: this node's open connections it touched.
+   */
+  app_changed: [{ appId: string, change: 'updated' | 'disabled' | 'deleted', connections: number }]
+
   // Webhook delivery outcomes (src/webhooks), for metrics. Emitted by the webhook manager, not the hub.
   /** A webhook request was answered 2xx. `attempts` counts this one; `events` is the batch's size. */
   webhook_delivered: [{ appId: string, url: string, events: number, attempts: number }]

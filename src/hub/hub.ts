@@ -59,6 +59,8 @@ export interface HubOptions {
   adapterTimeoutMs?: number
   /** Counters read by the metrics; absent when metrics are off. */
   traffic?: Traffic | undefined
+  /** An app changed in its store (an `app_changed` message from any node): reload it and apply it. */
+  onAppChanged?: (appId: string) => Promise<void>
 }
 
 /** Whether a subscription's snapshot already reflects a message (by its per-channel sequence number). */
@@ -84,6 +86,7 @@ export class Hub implements LocalNode {
   readonly #apps = new Map<string, AppIndex>()
   readonly #onError: (error: unknown) => void
   readonly #timeoutMs: number
+  readonly #onAppChanged: ((appId: string) => Promise<void>) | undefined
   /** Background work not finished yet; `settle()` waits for it before the adapter is closed. */
   readonly #pending = new Set<Promise<unknown>>()
   #connectionCount = 0
@@ -93,6 +96,7 @@ export class Hub implements LocalNode {
     this.traffic = options.traffic
     this.#onError = options.onError ?? (() => {})
     this.#timeoutMs = options.adapterTimeoutMs ?? ADAPTER_TIMEOUT_MS
+    this.#onAppChanged = options.onAppChanged
   }
 
   /** An adapter call the hub waits on, bounded by the adapter timeout (`AdapterTimeoutError`). */
@@ -141,6 +145,16 @@ export class Hub implements LocalNode {
 
   appConnectionCount (appId: string): number {
     return this.#apps.get(appId)?.connections.size ?? 0
+  }
+
+  /** This node's connections of an app. */
+  appConnections (appId: string): ReadonlySet<Connection> {
+    return this.#apps.get(appId)?.connections ?? NO_CONNECTIONS
+  }
+
+  /** The ids of the apps this node holds state of (connections, channels, users). */
+  appIds (): Iterable<string> {
+    return this.#apps.keys()
   }
 
   /**
@@ -356,7 +370,10 @@ export class Hub implements LocalNode {
         if (watchers === undefined) return
         const frames = watchlistFrames(message.online ? 'online' : 'offline', [message.userId])
         for (const conn of watchers) conn.send(conn.dialect.name === 'pusher' ? frames.pusher : frames.broadcastt)
+        return
       }
+      case 'app_changed':
+        if (this.#onAppChanged !== undefined) this.background(this.#onAppChanged(message.appId))
     }
   }
 

@@ -3,12 +3,13 @@
  * hub events for rare things (connections opened, closed, refused), the plain counters of `traffic.ts` for
  * the hot paths, and the hub's local index and `adapter.ready()` sampled at scrape time.
  *
- * Labels: `app` only, capped (`metrics.appLabels` apps in configuration order get their own value, the
- * others share "other"), plus small closed sets (close code, kind, reason, route, method, status). Never a
+ * Labels: `app` only, capped (`metrics.appLabels` apps, in configuration order and then store apps as first
+ * seen, get their own value; the others share "other"), plus small closed sets (close code, kind, reason, route, method, status). Never a
  * channel or a socket.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AppRegistry } from '../apps/registry.js'
 import type { Hub } from '../hub/hub.js'
 import type { HubEvents } from '../hub/events.js'
 import type { ResolvedOptions } from '../options.js'
@@ -138,7 +139,7 @@ function trafficFamilies (registry: Registry, traffic: Traffic, app: (id: string
 }
 
 /** Gauges sampled from the hub's local index and the adapter at scrape time. */
-function stateFamilies (registry: Registry, hub: Hub, apps: readonly string[], app: (id: string) => string): void {
+function stateFamilies (registry: Registry, hub: Hub, apps: () => Iterable<string>, app: (id: string) => string): void {
   const gauge = (name: string, help: string, read: (id: string) => number): void => {
     // eslint-disable-next-line no-new
     new Gauge({
@@ -148,7 +149,7 @@ function stateFamilies (registry: Registry, hub: Hub, apps: readonly string[], a
       registers: [registry],
       collect () {
         this.reset()
-        for (const id of apps) this.inc({ app: app(id) }, read(id))
+        for (const id of apps()) this.inc({ app: app(id) }, read(id))
       }
     })
   }
@@ -164,17 +165,54 @@ function stateFamilies (registry: Registry, hub: Hub, apps: readonly string[], a
   })
 }
 
+/** The app store: its queries, its cache and whether it answers (only with an `appStore`). */
+function storeFamilies (registry: Registry, apps: AppRegistry): void {
+  /* eslint-disable no-new -- registered in `registry`, read through it */
+  new Counter({
+    name: 'broadcastt_app_store_queries_total',
+    help: 'Queries to the app store (apps not cached, reloads after changes and TTL)',
+    registers: [registry],
+    collect () { this.reset(); this.inc(apps.queries) }
+  })
+  new Gauge({
+    name: 'broadcastt_app_store_cached_apps', help: 'Store apps cached on this node', registers: [registry], collect () { this.set(apps.cached) }
+  })
+  new Gauge({
+    name: 'broadcastt_app_store_up',
+    help: '1 when the app store answers (and, for PostgreSQL, its notifications arrive), else 0',
+    registers: [registry],
+    collect () { this.set(apps.available() ? 1 : 0) }
+  })
+  /* eslint-enable no-new */
+}
+
+/**
+ * The `app` label of an app id: the static apps first, in configuration order, then store apps as they are
+ * first seen, `appLabels` in all; the others share "other".
+ */
+function appLabel (options: ResolvedOptions, dynamic: boolean): (id: string | undefined) => string {
+  const cap = options.metrics.appLabels
+  const labelled = new Set(options.apps.map((a) => a.id).slice(0, cap))
+  return (id) => {
+    if (id === undefined) return 'unknown'
+    if (labelled.has(id)) return id
+    if (!dynamic || labelled.size >= cap) return 'other'
+    labelled.add(id)
+    return id
+  }
+}
+
 /** Metrics of one plugin instance; `hub.traffic` must be set. */
-export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOptions): Metrics {
+export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOptions, apps: AppRegistry): Metrics {
   const registry = new Registry()
   const ids = options.apps.map((a) => a.id)
-  const labelled = new Set(ids.slice(0, options.metrics.appLabels))
-  const app = (id: string | undefined): string => id === undefined ? 'unknown' : labelled.has(id) ? id : 'other'
+  const app = appLabel(options, apps.dynamic)
   if (options.metrics.defaultMetrics) collectDefaultMetrics({ register: registry })
   const unlisten = connectionFamilies(registry, hub, app)
   const unlistenWebhooks = webhookFamilies(registry, hub, app)
   trafficFamilies(registry, traffic, app)
-  stateFamilies(registry, hub, ids, app)
+  stateFamilies(registry, hub, apps.dynamic ? () => new Set([...ids, ...hub.appIds()]) : () => ids, app)
+  if (apps.dynamic) storeFamilies(registry, apps)
   const onClientEvent: Listener<'client_event'> = ({ appId }) => { traffic.of(appId).clientEventsIn++ }
   hub.events.on('client_event', onClientEvent)
   // Counted in a map keyed by one string and handed to prom-client at scrape time: prom-client would

@@ -7,8 +7,9 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
-import type { App, AppStore } from '../apps/app-store.js'
-import type { ResolvedOptions } from '../options.js'
+import type { App } from '../apps/app-store.js'
+import type { AppRegistry } from '../apps/registry.js'
+import { LIMIT_DEFAULTS, type ResolvedOptions } from '../options.js'
 import { chooseDialect, DIALECTS, type Dialect } from '../protocol/dialect.js'
 import { WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { Connection, refuseSocket } from '../hub/connection.js'
@@ -23,7 +24,7 @@ import { loggableError } from '../log-safe.js'
 export interface WsContext {
   hub: Hub
   heartbeat: Heartbeat
-  apps: AppStore
+  apps: AppRegistry
   options: ResolvedOptions
   log: FastifyBaseLogger
   /** True once the server is shutting down: new connections are refused with 4200. */
@@ -43,14 +44,16 @@ function newSocketId (): string {
 
 interface Query { protocol?: string }
 
-/** The first check that fails for a new connection, per PROTOCOL.md §2, or the accepted app and dialect. */
-function admit (ctx: WsContext, key: string, req: FastifyRequest):
+/**
+ * The first check that fails for a new connection, per PROTOCOL.md §2, or the accepted app and dialect.
+ * `app` is the key's app (undefined when there is none).
+ */
+function admit (ctx: WsContext, key: string, app: App | undefined, req: FastifyRequest):
   { ok: true, app: App, dialect: Dialect } | { ok: false, spec: WireErrorSpec, message: string, dialect: Dialect } {
   const { protocol } = req.query as Query
   const asked = protocol === undefined ? DIALECTS.broadcastt : DIALECTS.pusher
   const no = (spec: WireErrorSpec, message: string = spec.reason) => ({ ok: false as const, spec, message, dialect: asked })
   if (key === '') return no(WireError.PathNotFound, 'Path not found: it names no app key')
-  const app = ctx.apps.byKey(key)
   if (app === undefined) return no(WireError.AppNotFound, `App key ${key.slice(0, 64)} does not exist`)
   if (!app.enabled) return no(WireError.AppDisabled)
   const choice = chooseDialect(protocol, app.dialects)
@@ -182,9 +185,10 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
   }
   const handler = (socket: TrackedSocket, req: FastifyRequest): void => {
     const { key } = req.params as { key: string }
-    const verdict = admit(ctx, key, req)
+    const found = ctx.apps.peekKey(key) ?? req.broadcasttApp
+    const verdict = admit(ctx, key, found, req)
     if (!verdict.ok) {
-      refuse(ctx, socket, ctx.apps.byKey(key), verdict.dialect, verdict.spec, verdict.message)
+      refuse(ctx, socket, found, verdict.dialect, verdict.spec, verdict.message)
       return
     }
     const { app, dialect } = verdict
@@ -194,21 +198,53 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     }
     // The app's quota is cluster-wide: the adapter counts the connection before it is accepted.
     ctx.hub.reserveConnection(app).then((reserved) => {
+      // The app may have changed in its store meanwhile.
+      const now = ctx.apps.current(app)
       if (!reserved) refuse(ctx, socket, app, dialect, WireError.AppOverQuota, WireError.AppOverQuota.reason)
       else if (socket.readyState !== socket.OPEN) ctx.hub.releaseConnection(app)
-      else if (ctx.draining) {
-        // The drain began while the quota was checked: this connection is not in its list.
+      else if (ctx.draining || now === null || !now.enabled) {
+        // The drain began (this connection is not in its list), or the app went away, while the quota was checked.
         ctx.hub.releaseConnection(app)
-        refuse(ctx, socket, app, dialect, WireError.ReconnectNow, WireError.ReconnectNow.reason)
-      } else accept(socket, req, app, dialect)
+        const spec = ctx.draining ? WireError.ReconnectNow : now === null ? WireError.AppNotFound : WireError.AppDisabled
+        refuse(ctx, socket, app, dialect, spec, spec.reason)
+      } else accept(socket, req, now, dialect)
     }, (error: unknown) => {
       ctx.log.error({ err: loggableError(error) }, 'broadcastt: connection quota check failed')
       refuse(ctx, socket, app, dialect, WireError.OverCapacity, WireError.OverCapacity.reason)
     })
   }
+  // With an app store, a key that is neither static nor cached is looked up before the upgrade completes.
+  const preValidation = ctx.apps.dynamic ? lookupKey(ctx) : undefined
   for (const path of ['/app/:key', '/apps/:key']) {
-    fastify.get(path, { websocket: true }, handler)
+    fastify.get(path, { websocket: true, ...(preValidation === undefined ? {} : { preValidation }) }, handler)
   }
+}
+
+/**
+ * A callback hook (no promise for a cached key): an uncached key of an upgrade request waits for the store
+ * before the upgrade, so no frame of the client can arrive before the connection exists.
+ */
+function lookupKey (ctx: WsContext) {
+  return (req: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void => {
+    const { key } = req.params as { key: string }
+    if (key === '' || ctx.apps.peekKey(key) !== undefined || (req as { ws?: boolean }).ws !== true) {
+      done()
+      return
+    }
+    const resume = (app: App | undefined): void => {
+      if (app !== undefined) req.broadcasttApp = app
+      done()
+    }
+    ctx.apps.byKey(key).then(resume, () => { resume(undefined) })
+  }
+}
+
+/**
+ * The largest inbound frame any app may take: the largest `frameBytes` of the static apps and, with an app
+ * store (whose apps are not known yet), at least the default (docs/apps.md).
+ */
+export function largestFrame (options: ResolvedOptions, dynamic: boolean): number {
+  return Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes), dynamic ? LIMIT_DEFAULTS.frameBytes : 0)
 }
 
 /** ws's own default `maxPayload` (100 MiB), which a host's server has unless it set one. */
@@ -219,8 +255,8 @@ const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024
  * plugin sees them (100 MiB unless set), so any client could make the server buffer that much per frame.
  * Registration fails unless `maxPayload` is at most the largest `frameBytes` of the apps.
  */
-export function checkHostMaxPayload (fastify: FastifyInstance, options: ResolvedOptions): void {
-  const largest = Math.max(1024, ...options.apps.map((app) => app.limits.frameBytes))
+export function checkHostMaxPayload (fastify: FastifyInstance, options: ResolvedOptions, dynamic: boolean): void {
+  const largest = largestFrame(options, dynamic)
   const server = fastify.websocketServer as { options?: { maxPayload?: number } } | undefined
   const maxPayload = server?.options?.maxPayload ?? WS_DEFAULT_MAX_PAYLOAD
   if (maxPayload > 0 && maxPayload <= largest) return

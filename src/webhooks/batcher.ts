@@ -3,7 +3,8 @@
  * `batchSize`, then each of the app's webhooks gets one delivery with the events it asked for, in order. A
  * delivery holds events of one cause, so the queue can bound each cause on its own.
  */
-import type { AppConfig, WebhookConfig } from '../options.js'
+import type { App } from '../apps/app-store.js'
+import type { WebhookConfig } from '../options.js'
 import { causeOf, type Delivery, type WebhookCause, type WebhookEvent } from './types.js'
 
 /** Whether a webhook wants an event: its type, and the channel-name filter when there is one. */
@@ -21,7 +22,8 @@ export class Batcher {
 
   constructor (
     private readonly batchSize: number,
-    private readonly apps: ReadonlyMap<string, AppConfig>,
+    /** An app's current version (its webhooks). */
+    private readonly appOf: (appId: string) => App | undefined,
     private readonly now: () => number,
     private readonly out: (delivery: Delivery) => void
   ) {}
@@ -30,7 +32,7 @@ export class Batcher {
   get size (): number { return this.#open.size }
 
   add (appId: string, event: WebhookEvent): void {
-    const app = this.apps.get(appId)
+    const app = this.appOf(appId)
     if (app === undefined || !app.webhooks.some((hook) => wants(hook, event))) return
     const cause = causeOf(event)
     const key = `${appId}\n${cause}`
@@ -51,7 +53,8 @@ export class Batcher {
   #flushOne (key: string): void {
     const { appId, cause, events } = this.#open.get(key) as { appId: string, cause: WebhookCause, events: WebhookEvent[] }
     this.#open.delete(key)
-    const app = this.apps.get(appId) as AppConfig
+    const app = this.appOf(appId)
+    if (app === undefined) return // gone from its store meanwhile
     const time = this.now()
     for (const hook of app.webhooks) {
       const mine = events.filter((event) => wants(hook, event))

@@ -7,7 +7,8 @@
 import type { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { HubEvents } from '../hub/events.js'
-import type { AppConfig, WebhookDeliveryOptions } from '../options.js'
+import type { App } from '../apps/app-store.js'
+import type { WebhookDeliveryOptions } from '../options.js'
 import { webhookTarget, type SendOutcome, type SendTarget } from './sender.js'
 import { errorFields, loggableUrl } from '../log-safe.js'
 import type { QueuedDelivery, WebhookCause, WebhookQueue } from './types.js'
@@ -34,7 +35,8 @@ class AppLane {
 
 export interface DispatcherDeps {
   readonly options: WebhookDeliveryOptions
-  readonly apps: ReadonlyMap<string, AppConfig>
+  /** The app of a delivery as it is now (its webhooks, key and secret); undefined when it is gone. */
+  readonly loadApp: (appId: string) => Promise<App | undefined>
   readonly queue: WebhookQueue
   readonly events: EventEmitter<HubEvents>
   readonly log: FastifyBaseLogger
@@ -151,7 +153,7 @@ export class Dispatcher {
 
   async #attempt (job: Job): Promise<void> {
     const { delivery } = job
-    const app = this.deps.apps.get(delivery.appId)
+    const app = await this.deps.loadApp(delivery.appId)
     const hook = app?.webhooks.find((h) => h.url === delivery.url)
     if (app === undefined || hook === undefined) {
       // Only configured URLs are ever called: an entry naming another one (config changed) is given up.

@@ -6,7 +6,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { HubEventName, HubEvents } from '../hub/events.js'
 import type { Hub } from '../hub/hub.js'
-import type { AppConfig, Clock, WebhookDeliveryOptions } from '../options.js'
+import type { App } from '../apps/app-store.js'
+import type { Clock, WebhookDeliveryOptions } from '../options.js'
 import { Batcher } from './batcher.js'
 import { Debouncer } from './debounce.js'
 import { Dispatcher } from './dispatcher.js'
@@ -28,8 +29,10 @@ const OPPOSITE: Partial<Record<WebhookEvent['name'], WebhookEvent['name']>> = {
 
 export interface WebhookManagerOptions {
   readonly hub: Hub
-  /** Every app; only those with webhooks are listened to. */
-  readonly apps: readonly AppConfig[]
+  /** An app's current version, when this node has it at hand (events come from its connections). */
+  readonly appOf: (appId: string) => App | undefined
+  /** An app's current version, from its store when it is not cached (a delivery may outlive the cache). */
+  readonly loadApp: (appId: string) => Promise<App | undefined>
   readonly delivery: WebhookDeliveryOptions
   readonly clock: Clock
   readonly log: FastifyBaseLogger
@@ -39,13 +42,14 @@ export interface WebhookManagerOptions {
 }
 
 export class WebhookManager {
-  readonly #apps: ReadonlyMap<string, AppConfig>
   readonly #debouncer: Debouncer
   readonly #batcher: Batcher
   readonly #dispatcher: Dispatcher
   readonly #sender: WebhookSender
   readonly #unlisten: Array<() => void> = []
   readonly #pushes = new Set<Promise<void>>()
+  /** Pushes waiting for the queue, per app. */
+  readonly #pushing = new Map<string, number>()
   readonly #overflowed = new Map<string, Overflowed>()
   #overflowTimer: unknown
   #timer: unknown
@@ -53,13 +57,12 @@ export class WebhookManager {
 
   constructor (private readonly options: WebhookManagerOptions) {
     const { delivery, clock, hub, log, queue } = options
-    this.#apps = new Map(options.apps.filter((app) => app.webhooks.length > 0).map((app) => [app.id, app]))
     this.#sender = new WebhookSender(delivery)
-    this.#batcher = new Batcher(delivery.batchSize, this.#apps, () => clock.now(), (d) => { this.#push(d) })
+    this.#batcher = new Batcher(delivery.batchSize, options.appOf, () => clock.now(), (d) => { this.#push(d) })
     this.#debouncer = new Debouncer(delivery.debounceMs, (appId, event) => { this.#batcher.add(appId, event) })
     this.#dispatcher = new Dispatcher({
       options: delivery,
-      apps: this.#apps,
+      loadApp: options.loadApp,
       queue,
       events: hub.events,
       log,
@@ -99,11 +102,11 @@ export class WebhookManager {
 
   /** Whether any webhook of the app wants events of this type (cheap check before any work). */
   #wanted (appId: string, name: WebhookEvent['name']): boolean {
-    return this.#apps.get(appId)?.webhooks.some((hook) => hook.eventTypes.includes(name)) ?? false
+    return this.options.appOf(appId)?.webhooks.some((hook) => hook.eventTypes.includes(name)) ?? false
   }
 
   #event (appId: string, event: WebhookEvent): void {
-    if (this.#closed || !this.#apps.has(appId)) return
+    if (this.#closed) return
     // Occupied/vacated and member events enter the debouncer when either of the pair is wanted: they cancel there.
     const opposite = OPPOSITE[event.name]
     if (!this.#wanted(appId, event.name) && (opposite === undefined || !this.#wanted(appId, opposite))) return
@@ -125,16 +128,26 @@ export class WebhookManager {
   }
 
   #push (delivery: Delivery): void {
-    // Writes waiting for the queue (Redis slow or reconnecting) are bounded like the queue itself.
-    if (this.#pushes.size >= this.options.delivery.queueLimitPerApp * this.#apps.size) {
+    // Writes waiting for the queue (Redis slow or reconnecting) are bounded per app like the queue itself.
+    const { appId } = delivery
+    const waiting = this.#pushing.get(appId) ?? 0
+    if (waiting >= this.options.delivery.queueLimitPerApp) {
       this.#overflow(delivery, 'too many webhooks waiting to be queued')
       return
     }
-    const work = this.options.queue.push(delivery).then((result) => {
-      if (result === 'full') this.#overflow(delivery, 'the app\'s webhook queue is full')
-    }, (err: unknown) => {
+    this.#pushing.set(appId, waiting + 1)
+    const { queue } = this.options
+    const work = (async () => {
+      await queue.watch?.(appId)
+      if (await queue.push(delivery) === 'full') this.#overflow(delivery, 'the app\'s webhook queue is full')
+    })().catch((err: unknown) => {
       this.#overflow(delivery, `queueing failed: ${err instanceof Error ? err.message : String(err)}`)
-    }).finally(() => { this.#pushes.delete(work) })
+    }).finally(() => {
+      this.#pushes.delete(work)
+      const left = (this.#pushing.get(appId) ?? 1) - 1
+      if (left === 0) this.#pushing.delete(appId)
+      else this.#pushing.set(appId, left)
+    })
     this.#pushes.add(work)
   }
 

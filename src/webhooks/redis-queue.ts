@@ -28,7 +28,7 @@ export interface RedisQueueOptions {
   /** A connection the queue owns (it makes a second one for its blocking reads, and closes both). */
   readonly redis: Redis
   readonly keyPrefix: string
-  /** Apps that have webhooks: one stream per cause each. */
+  /** Apps that have webhooks: one stream per cause each (more are added by `watch`). */
   readonly appIds: readonly string[]
   readonly limitPerApp: number
   readonly claimIdleMs: number
@@ -87,16 +87,28 @@ export class RedisWebhookQueue implements WebhookQueue {
   async start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string, cause: WebhookCause) => number): Promise<void> {
     this.#take = take
     this.#capacity = capacity
-    for (const key of this.#lanes.keys()) {
-      await this.#redis.call('XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-        if (!err.message.includes('BUSYGROUP')) throw err
-      })
-    }
+    for (const key of this.#lanes.keys()) await this.#createGroup(key)
     this.#loop = this.#readLoop()
     const every = Math.max(50, Math.floor(this.options.claimIdleMs / 3))
     this.#claimTimer = setInterval(() => { void this.#maintain() }, every)
     this.#claimTimer.unref()
     void this.#maintain()
+  }
+
+  async #createGroup (key: string): Promise<void> {
+    await this.#redis.call('XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err
+    })
+  }
+
+  /** Reads the streams of an app first seen after `start` (an app of a store) from now on. */
+  async watch (appId: string): Promise<void> {
+    for (const cause of WEBHOOK_CAUSES) {
+      const key = this.key(appId, cause)
+      if (this.#lanes.has(key)) continue
+      await this.#createGroup(key)
+      this.#lanes.set(key, { appId, cause, key })
+    }
   }
 
   async push (delivery: Delivery): Promise<PushResult> {

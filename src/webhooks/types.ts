@@ -67,6 +67,8 @@ export interface WebhookQueue {
   start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string, cause: WebhookCause) => number): Promise<void>
   /** Stores a delivery to be handed out, unless its app and cause already have their bound waiting ('full'). */
   push (delivery: Delivery): Promise<PushResult>
+  /** Makes sure the queue reads the app's deliveries (an app of a store, first seen after `start`). */
+  watch? (appId: string): Promise<void>
   /** Forgets a delivery for good (delivered, or given up). */
   ack (delivery: QueuedDelivery): Promise<void>
   /** Stops handing out; what was not acknowledged stays queued (durable queues) or is dropped (memory). */

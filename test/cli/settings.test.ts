@@ -58,6 +58,12 @@ t.test('flags beat the environment, which beats the config file; limits apply to
   t.match(loadConfig([], { BROADCASTT_REDIS_URL: 'redis://127.0.0.1:6379/2' }).options.adapter,
     { type: 'redis', url: 'redis://127.0.0.1:6379/2' }, 'BROADCASTT_REDIS_URL selects the Redis adapter')
   t.equal(loadConfig([], {}).options.adapter, undefined, 'the memory adapter otherwise')
+  const database = loadConfig(['--database-url', 'postgres://broadcastt@db:5432/realtime'], {})
+  t.same(database.options.appStore, { type: 'postgres', url: 'postgres://broadcastt@db:5432/realtime', table: 'broadcastt_apps', poolSize: 4 },
+    '--database-url reads the apps of a PostgreSQL table')
+  t.same([database.options.apps, database.development], [[], false], 'and serves no development app')
+  const withFile = loadConfig([], { BROADCASTT_CONFIG: join(dir, 'apps.json'), BROADCASTT_DATABASE_URL: 'postgresql://db/x' })
+  t.same([withFile.options.apps.length, withFile.options.appStore?.url], [2, 'postgresql://db/x'], 'static apps and the table together')
 })
 
 t.test('a bad value names its flag or variable', async (t) => {
@@ -70,6 +76,7 @@ t.test('a bad value names its flag or variable', async (t) => {
     [[], { BROADCASTT_LIMIT_EVENT_DATA_BYTES: '-1' }, /^BROADCASTT_LIMIT_EVENT_DATA_BYTES: expected a whole number/],
     [[], { BROADCASTT_ACTIVITY_TIMEOUT: '0' }, /^BROADCASTT_ACTIVITY_TIMEOUT: activityTimeout: /],
     [[], { BROADCASTT_REDIS_URL: 'localhost:6379' }, /^BROADCASTT_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
+    [[], { BROADCASTT_DATABASE_URL: 'mysql://db' }, /^BROADCASTT_DATABASE_URL: expected a postgres:\/\/ or postgresql:\/\/ URL/],
     [['--nope'], {}, /Unknown option '--nope'/]
   ]
   for (const [argv, env, message] of cases) t.throws(() => loadConfig(argv, env), { name: 'ConfigError', message }, message.source)

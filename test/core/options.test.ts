@@ -41,7 +41,7 @@ t.test('functions and other non-data values in options name their path (issue #7
   const cyclic: Record<string, unknown> = { ...APP }
   cyclic.self = cyclic
   const cases: Array<[unknown, RegExp]> = [
-    [{ apps: [APP], authorise: () => {} }, /^options\.authorise: Unexpected function \(callbacks are accepted only as clock, adapter, authorize\)$/],
+    [{ apps: [APP], authorise: () => {} }, /^options\.authorise: Unexpected function \(callbacks are accepted only as clock, adapter, authorize, appStore\)$/],
     [{ apps: [{ ...APP, foo: () => {} }] }, /^options\.apps\[0\]\.foo: Unexpected function/],
     [{ apps: [{ ...APP, limits: { frameBytes: () => 1 } }] }, /^options\.apps\[0\]\.limits\.frameBytes: Unexpected function/],
     [{ apps: [APP, { ...APP, id: 'b', key: 'k2', dialects: ['pusher', Symbol('x')] }] }, /^options\.apps\[1\]\.dialects\[1\]: Unexpected symbol$/],

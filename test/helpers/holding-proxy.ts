@@ -4,8 +4,8 @@
  * what the clients send still reaches Redis. A node connected through it stands for one whose Redis
  * traffic is slow, deterministically.
  */
-import { once } from 'node:events'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import { localServer } from './tcp-proxy.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -18,16 +18,7 @@ export class HoldingProxy {
   static async start (t: Teardown, target: string): Promise<HoldingProxy> {
     const proxy = new HoldingProxy()
     const { hostname, port } = new URL(target)
-    const server = createServer((client) => { proxy.#pass(client, connect(Number(port || 6379), hostname)) })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = server.address()
-    if (address === null || typeof address === 'string') throw new Error('no port')
-    proxy.#port = address.port
-    t.teardown(async () => {
-      for (const socket of proxy.#sockets) socket.destroy()
-      await new Promise((resolve) => { server.close(resolve) })
-    })
+    proxy.#port = await localServer(t, proxy.#sockets, (client) => { proxy.#pass(client, connect(Number(port || 6379), hostname)) })
     return proxy
   }
 

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
+import type { Writable } from 'node:stream'
 import broadcastt, { type AppInput, type BroadcasttOptions } from '../../src/index.js'
 import { trackServer } from './settle.js'
 
@@ -19,9 +20,9 @@ export const TEST_APP: AppInput = { id: 'test-id', key: 'test-key', secret: 'tes
 interface Teardown { teardown (fn: () => unknown): void }
 
 export async function startServer (
-  t: Teardown, options: Partial<BroadcasttOptions> = {}, setup?: (app: FastifyInstance) => unknown
+  t: Teardown, options: Partial<BroadcasttOptions> = {}, setup?: (app: FastifyInstance) => unknown, log?: Writable
 ): Promise<TestServer> {
-  const app = Fastify({ logger: false })
+  const app = Fastify({ logger: log === undefined ? false : { level: 'info', stream: log } })
   await app.register(broadcastt, { apps: [TEST_APP], ...options })
   await setup?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })

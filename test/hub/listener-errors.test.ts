@@ -1,24 +1,12 @@
-import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import t from 'tap'
 import broadcastt from '../../src/index.js'
 import type { HubEvents } from '../../src/hub/events.js'
 import { TEST_APP } from '../helpers/server.js'
+import { captureLog } from '../helpers/log.js'
 import { open } from '../helpers/ws-client.js'
 import { joined, presenceAuth, privateAuth, serverClosed } from '../channels/helpers.js'
-
-/** A logger destination that keeps every line. */
-function captureLog (): { stream: Writable, lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
-      done()
-    }
-  })
-  return { stream, lines }
-}
 
 const EVENTS: Array<keyof HubEvents> = [
   'connection_opened', 'connection_closed', 'channel_occupied', 'channel_vacated', 'member_added', 'member_removed',

@@ -18,7 +18,7 @@ test('the operational options are typed', () => {
 test('readiness, metrics and the connection events are typed', () => {
   const app = Fastify()
   expect(app.broadcastt.readiness()).type.toBe<Readiness>()
-  expect<Readiness>().type.toBe<'ready' | 'starting' | 'draining' | 'adapter_unavailable'>()
+  expect<Readiness>().type.toBe<'ready' | 'degraded' | 'starting' | 'draining' | 'adapter_unavailable'>()
   expect(app.broadcastt.metrics()).type.toBe<Promise<{ contentType: string, body: string }>>()
   app.broadcastt.on('connection_closed', (event) => {
     expect(event.code).type.toBe<number | undefined>()

@@ -7,7 +7,8 @@
  */
 import { parse as parseQueryString } from 'node:querystring'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { App, AppStore } from '../../apps/app-store.js'
+import type { App } from '../../apps/app-store.js'
+import type { AppRegistry } from '../../apps/registry.js'
 import type { AuthorizationHelpers, ChannelAuthResponse, UserAuthResponse } from '../../authorize/helpers.js'
 import { socketIdProblem } from '../../authorize/helpers.js'
 import type { AuthorizedChannelKind, PresenceMember, ResolvedAuthorize, UserData } from '../../authorize/options.js'
@@ -17,7 +18,7 @@ import {
 import { channelNameProblem, channelType } from '../../protocol/channel-name.js'
 
 export interface AuthorizeRouteContext {
-  readonly apps: AppStore
+  readonly apps: AppRegistry
   readonly authorize: ResolvedAuthorize
   readonly helpers: AuthorizationHelpers
 }
@@ -87,7 +88,7 @@ async function authenticateUser (
 
 async function appOf (ctx: AuthorizeRouteContext, request: FastifyRequest): Promise<App> {
   const appId: unknown = await ctx.authorize.appOf(request)
-  const app = typeof appId === 'string' ? ctx.apps.byId(appId) : undefined
+  const app = typeof appId === 'string' ? await ctx.apps.byId(appId) : undefined
   if (app === undefined) throw new UnknownAppError(String(appId))
   return app
 }

@@ -1,13 +1,14 @@
 /**
  * What the REST routes share: the hub, the apps, the resolved options, a clock and the draining flag.
  */
-import type { App, AppStore } from '../../apps/app-store.js'
+import type { App } from '../../apps/app-store.js'
+import type { AppRegistry } from '../../apps/registry.js'
 import type { Hub } from '../../hub/hub.js'
 import type { ResolvedOptions } from '../../options.js'
 
 export interface RestContext {
   readonly hub: Hub
-  readonly apps: AppStore
+  readonly apps: AppRegistry
   readonly options: ResolvedOptions
   /** Milliseconds since the epoch; the signature window uses it. */
   readonly now: () => number

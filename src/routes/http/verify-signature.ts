@@ -6,7 +6,7 @@
  * whatever their content type (the SDKs send `application/json`; curl `-d` sends a form type), so
  * `body_md5` is checked against exactly what came over the wire.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../apps/app-store.js'
 import {
   parseQueryString, QUERY_LIMITS, verifyRequestBody, verifyRequestQuery, type QueryParams
@@ -80,11 +80,9 @@ function checkedBody (bodyMd5: QueryParams[string], raw: Buffer | undefined, met
 }
 
 /** The request's app, or the refusal: 503 while draining, 404 unknown app, 403 disabled app. */
-function appOfRequest (request: FastifyRequest, ctx: RestContext): App {
+function admitted (ctx: RestContext, appId: string, app: App | null): App {
   if (ctx.draining()) throw new ShuttingDownError()
-  const { app_id: appId } = request.params as { app_id: string }
-  const app = ctx.apps.byId(appId)
-  if (app === undefined) throw new UnknownAppError(appId.slice(0, 100))
+  if (app === null) throw new UnknownAppError(appId.slice(0, 100))
   if (!app.enabled) throw new AppDisabledError(app.id)
   return app
 }
@@ -108,32 +106,51 @@ const hasBody = (request: FastifyRequest): boolean =>
  */
 export function verifySignatureHook (scope: FastifyInstance, ctx: RestContext): void {
   // A callback hook, not an async one: this runs on every signed request, and a promise per request adds up.
+  // Only an app id that is neither static nor cached waits for the app store.
   scope.addHook('preParsing', (request: FastifyRequest, reply, payload, done) => {
     if (request.is404) {
       done(null, payload)
       return
     }
-    const announced = hasBody(request)
-    try {
-      const app = appOfRequest(request, ctx)
-      const { path, query } = rawQuery(request.raw.url ?? request.url)
-      const verdict = verifyRequestQuery({
-        app,
-        method: request.method,
-        path,
-        query,
-        nowSeconds: ctx.now() / 1000,
-        windowSeconds: app.limits.authTimestampWindowSeconds
-      })
-      if (!verdict.ok) throw new UnauthorizedError(verdict.message)
-      request.broadcasttApp = app
-      request.broadcasttSigned = { bodyMd5: query.body_md5 }
-      if (!parserRuns(request, announced)) request.body = checkedBody(query.body_md5, undefined, request.method)
-    } catch (error) {
-      if (announced) void reply.header('connection', 'close')
-      done(error as Error)
+    const { app_id: appId } = request.params as { app_id: string }
+    const known = ctx.draining() ? null : ctx.apps.peekId(appId)
+    if (known !== undefined) {
+      const refusal = verify(ctx, request, reply, appId, known)
+      if (refusal === undefined) done(null, payload)
+      else done(refusal)
       return
     }
-    done(null, payload)
+    const gate = (app: App | null): void => {
+      const refusal = verify(ctx, request, reply, appId, app)
+      if (refusal === undefined) done(null, payload)
+      else done(refusal)
+    }
+    ctx.apps.byId(appId).then((app) => { gate(app ?? null) }, () => { gate(null) })
   })
+}
+
+/** Checks the app and the request's signature; the refusal, or undefined when the request may go on. */
+function verify (ctx: RestContext, request: FastifyRequest, reply: FastifyReply, appId: string, found: App | null):
+Error | undefined {
+  const announced = hasBody(request)
+  try {
+    const app = admitted(ctx, appId, found)
+    const { path, query } = rawQuery(request.raw.url ?? request.url)
+    const verdict = verifyRequestQuery({
+      app,
+      method: request.method,
+      path,
+      query,
+      nowSeconds: ctx.now() / 1000,
+      windowSeconds: app.limits.authTimestampWindowSeconds
+    })
+    if (!verdict.ok) throw new UnauthorizedError(verdict.message)
+    request.broadcasttApp = app
+    request.broadcasttSigned = { bodyMd5: query.body_md5 }
+    if (!parserRuns(request, announced)) request.body = checkedBody(query.body_md5, undefined, request.method)
+    return undefined
+  } catch (error) {
+    if (announced) void reply.header('connection', 'close')
+    return error as Error
+  }
 }
