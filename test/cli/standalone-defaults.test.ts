@@ -31,7 +31,7 @@ t.test('the standalone defaults, and what overrides them', async (t) => {
   t.equal(fromEnv.options.apps[0]?.limits.channelsPerConnection, 300)
   const help = helpText('x')
   t.match(help, /BROADCASTT_MAX_CONNECTIONS_PER_IP\s+connections per client address, 0 = unlimited \(over it: 4100\) \(default 100\)/)
-  t.match(help, /BROADCASTT_LIMIT_CHANNELS_PER_CONNECTION\s+limits\.channelsPerConnection of every app \(default 100\)/)
+  t.match(help, /BROADCASTT_LIMIT_CHANNELS_PER_CONNECTION\s+limits\.channelsPerConnection of every app of the config or environment \(default 100\)/)
 })
 
 t.test('the 101st connection from one address is refused by a standalone server with no settings', async (t) => {
