@@ -128,10 +128,20 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
-export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type {
+  BroadcasttOptions, AppInput, Clock, ResolvedOptions, AppConfig, AppLimits, RestOptions, MetricsOptions,
+  ShutdownOptions, WebhookConfig, WebhookDeliveryOptions, WebhookEventType
+} from './options.js'
 export type { App, AppStore } from './apps/app-store.js'
 export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
 export type { RedisAdapterConfig } from './adapters/config.js'
+export { RedisAdapter } from './adapters/redis.js'
+export type { RedisAdapterOptions, AdapterLogger } from './adapters/redis-options.js'
+export { MemoryAdapter, MemoryBroker, type MemoryAdapterOptions } from './adapters/memory.js'
+export type {
+  Adapter, LocalNode, Decisions, ClusterMessage, EventMessage, MemberMessage, TerminateMessage, WatchlistMessage,
+  AppChangedMessage, ChannelCounts, PresenceMember as AdapterPresenceMember, AddMemberResult, RemovedMember, CacheEntry
+} from './adapters/adapter.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
 export type { Readiness } from './routes/operations.js'

@@ -183,8 +183,16 @@ export const RestSchema = Type.Object({
     description: 'Bytes of a REST request body; larger bodies get 413. The default, 1 MiB, fits a full batch ' +
       '(10 events of 10 KB) many times over while bounding what an unauthenticated request can make the server read'
   }),
-  openapi: Type.Boolean({ default: true, description: 'Serve the OpenAPI 3.1 document at GET {prefix}/openapi.json' }),
-  docs: Type.Boolean({ default: true, description: 'Serve the human-readable API reference at GET {prefix}/docs' })
+  openapi: Type.Boolean({
+    default: false,
+    description: 'Serve the OpenAPI 3.1 document at GET {prefix}/openapi.json and its 3.0.3 rendering at ' +
+      'GET {prefix}/openapi-3.0.json. Off in the plugin so it never takes a route of the host; on in the standalone server'
+  }),
+  docs: Type.Boolean({
+    default: false,
+    description: 'Serve the human-readable API reference at GET {prefix}/docs (implies openapi). Off in the plugin, ' +
+      'on in the standalone server'
+  })
 }, { additionalProperties: false, default: {} })
 
 /** Graceful shutdown (`fastify.close()`): how connections are told to reconnect elsewhere. */

@@ -68,6 +68,8 @@ export async function startStandalone (config: ServerConfig): Promise<Standalone
   let url: string
   try {
     await app.register(broadcastt, { ...config.options, metrics: { ...config.options.metrics, endpoint: !separate } })
+    // Load balancers probe `GET /` (soketi answers it with 200): the server owns the host, so answer it too.
+    app.get('/', async (_request, reply) => await reply.type('text/plain; charset=utf-8').send('OK'))
     url = await app.listen({ port: config.port, host: config.host })
   } catch (err) {
     await app.close().catch(() => {})

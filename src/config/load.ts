@@ -141,7 +141,7 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
   const file = values.get('config')?.value as string | undefined
   const { input, source, development } = appsInput(file, values)
   const given = SETTINGS.filter((s) => s.option !== undefined && values.has(s.key))
-  // The standalone server's own defaults: health and metrics on (a config file may turn metrics off), and the
+  // The standalone server's own defaults: health, metrics, the OpenAPI document and /docs on (a config file may turn metrics off), and the
   // per-address and per-connection caps of STANDALONE_DEFAULTS unless the file sets them.
   const { maxConnectionsPerIp, channelsPerConnection } = STANDALONE_DEFAULTS
   const withDefaults: Record<string, unknown> = {
@@ -149,6 +149,7 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
     maxConnectionsPerIp,
     ...input,
     metrics: { enabled: true, ...(input.metrics as object) },
+    rest: { openapi: true, docs: true, ...(input.rest as object) },
     apps: Array.isArray(input.apps)
       ? input.apps.map((app: unknown) => typeof app === 'object' && app !== null
         ? { ...app, limits: { channelsPerConnection, ...(app as { limits?: object }).limits } }
