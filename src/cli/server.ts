@@ -54,6 +54,8 @@ async function metricsServer (app: FastifyInstance, config: ServerConfig, port: 
 
 export async function startStandalone (config: ServerConfig): Promise<Standalone> {
   const app = Fastify({
+    // TLS: https:// and wss:// on the one port (BROADCASTT_TLS_CERT / --tls-cert and the key).
+    https: config.tls ?? null,
     logger: loggerOptions(config.logLevel, config.logFormat),
     childLoggerFactory: lazyChildLogger,
     // Fastify's two lines per request are off; `logRequest` writes one at debug.
