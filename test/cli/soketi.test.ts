@@ -87,6 +87,10 @@ t.test('a soketi config file is converted on load', async (t) => {
   t.equal(nested.port, 6012, 'the environment beats the file')
   t.equal(nested.options.prefix, '/ws')
   t.same(nested.options.apps.map((a) => a.key), ['one-key', 'two-key'])
+  const example = loadConfig(['--config', new URL('../../examples/config/soketi.json', import.meta.url).pathname], {})
+  t.match(example.options.apps, [{ id: 'my-app', clientEvents: true, webhooks: [{ eventTypes: ['channel_occupied', 'channel_vacated'] }] }],
+    'examples/config/soketi.json, as docs/migrating.md shows it')
+  t.same(example.notices, [])
   t.throws(() => loadConfig(['--config', join(dir, 'lambda.json')], {}), /soketi format\): appManager\.array\.apps\.0\.webhooks\.0: AWS Lambda webhooks are not supported/)
 
   // The converted apps are served.
