@@ -89,13 +89,16 @@ export function requestedSwitch (argv: readonly string[]): 'help' | 'version' | 
 }
 
 /** Every setting given by a flag or the environment, parsed; an unparsable one throws naming its source. */
-function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, { value: Value, from: string }> {
+function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv, origins: Record<string, string> = {}):
+Map<string, { value: Value, from: string }> {
   const flags = parseFlags(argv)
   const out = new Map<string, { value: Value, from: string }>()
   for (const s of SETTINGS) {
     const flag = s.flag === undefined ? undefined : flags[s.flag]
     const fromEnv = env[s.env]
-    const [raw, from] = typeof flag === 'string' ? [flag, `--${s.flag ?? ''}`] : [fromEnv === '' ? undefined : fromEnv, s.env]
+    const [raw, from] = typeof flag === 'string'
+      ? [flag, `--${s.flag ?? ''}`]
+      : [fromEnv === '' ? undefined : fromEnv, origins[s.env] ?? s.env]
     if (raw === undefined) continue
     try {
       out.set(s.key, { value: parseValue(s, raw), from })
@@ -120,7 +123,9 @@ function appsInput (file: string | undefined, json: Record<string, unknown> | un
   if (id !== undefined || key !== undefined || secret !== undefined) {
     const missing = Object.entries({ BROADCASTT_APP_ID: id, BROADCASTT_APP_KEY: key, BROADCASTT_APP_SECRET: secret })
       .filter(([, value]) => value === undefined).map(([name]) => name)
-    if (missing.length > 0) throw new ConfigError(`${missing.join(', ')}: required when any BROADCASTT_APP_* is set`)
+    if (missing.length > 0) {
+      throw new ConfigError(`${missing.join(', ')}: required when any BROADCASTT_APP_* (or SOKETI_DEFAULT_APP_*) is set`)
+    }
     const clientEvents = values.get('appClientEvents')?.value as boolean | undefined
     const app = { id, key, secret, ...(clientEvents === undefined ? {} : { clientEvents }) }
     return { input: { ...input, apps: [app] }, source: file ?? 'environment', development: false }
@@ -200,9 +205,9 @@ function overlay (input: Record<string, unknown>, setting: Setting, value: Value
 export function loadConfig (argv: readonly string[], processEnv: NodeJS.ProcessEnv): ServerConfig {
   const soketi = soketiEnv(processEnv)
   if (soketi.refused !== undefined) throw new ConfigError(soketi.refused)
-  const file = settingValues(argv, soketi.env).get('config')?.value as string | undefined
+  const file = settingValues(argv, soketi.env, soketi.origins).get('config')?.value as string | undefined
   const fromFile = configFile(file, soketi.env)
-  const values = settingValues(argv, fromFile.env)
+  const values = settingValues(argv, fromFile.env, soketi.origins)
   const { input, source, development } = appsInput(file, fromFile.json, values)
   if (development && processEnv.NODE_ENV === 'production') {
     throw new ConfigError('NODE_ENV=production and no app configured: refusing to serve the public development app. ' +

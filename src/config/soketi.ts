@@ -83,7 +83,13 @@ export const SOKETI_VARIABLES: readonly SoketiVariable[] = [
 ]
 
 /** soketi's variables set in `env` that were not applied, for a start-up notice (names only, never values). */
-export interface SoketiEnv { env: NodeJS.ProcessEnv, ignored: string[], refused: string | undefined }
+export interface SoketiEnv {
+  env: NodeJS.ProcessEnv
+  ignored: string[]
+  refused: string | undefined
+  /** Our variable → the soketi variable its value came from, so an error names what the user set. */
+  origins: Record<string, string>
+}
 
 function redisUrl (env: NodeJS.ProcessEnv): string {
   const user = env.SOKETI_DB_REDIS_USERNAME ?? ''
@@ -98,8 +104,12 @@ function redisUrl (env: NodeJS.ProcessEnv): string {
  */
 export function soketiEnv (env: NodeJS.ProcessEnv): SoketiEnv {
   const out: NodeJS.ProcessEnv = { ...env }
+  const origins: Record<string, string> = {}
+  let from = ''
   const set = (name: string, value: string): void => {
-    if (out[name] === undefined || out[name] === '') out[name] = value
+    if (out[name] !== undefined && out[name] !== '') return
+    out[name] = value
+    origins[name] = from
   }
   const driver = env.SOKETI_ADAPTER_DRIVER?.trim()
   /** Read as parts of another variable's value, not on their own. */
@@ -110,9 +120,11 @@ export function soketiEnv (env: NodeJS.ProcessEnv): SoketiEnv {
   for (const v of SOKETI_VARIABLES) {
     const value = env[v.soketi]
     if (value === undefined || value === '') continue
+    from = v.soketi
     if (v.ours !== undefined) set(v.ours, (v.convert ?? String)(value))
     else if (!parts.has(v.soketi)) ignored.push(v.soketi)
   }
+  from = 'SOKETI_DB_REDIS_*'
   if (driver === 'redis') set('BROADCASTT_REDIS_URL', redisUrl(env))
   else if (driver !== undefined && driver !== '' && driver !== 'local') {
     refused = `SOKETI_ADAPTER_DRIVER: "${driver.slice(0, 20)}" is not supported: only Redis connects nodes here (SOKETI_ADAPTER_DRIVER=redis or BROADCASTT_REDIS_URL)`
@@ -121,7 +133,7 @@ export function soketiEnv (env: NodeJS.ProcessEnv): SoketiEnv {
   if (apps !== undefined && apps !== '' && apps !== 'array') {
     refused ??= `SOKETI_APP_MANAGER_DRIVER: "${apps.slice(0, 20)}" is not supported: configure apps with a config file, BROADCASTT_APP_* or BROADCASTT_DATABASE_URL (docs/migrating.md)`
   }
-  return { env: out, ignored, refused }
+  return { env: out, ignored, refused, origins }
 }
 
 type Json = Record<string, unknown>
@@ -141,10 +153,12 @@ export function isSoketiConfig (config: Json): boolean {
     ['debug', 'port', 'pathPrefix', 'database', 'eventLimits', 'presence', 'ssl'].some((key) => key in config)
 }
 
-const number = (value: unknown): number | undefined => {
+/** A soketi number (a string is accepted, as soketi does); `-1` and other negatives mean no limit → 0. */
+const number = (value: unknown, where: string): number | undefined => {
   if (value === undefined || value === null || value === '') return undefined
-  const n = Number(value)
-  return Number.isFinite(n) ? (n < 0 ? 0 : n) : undefined
+  const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN
+  if (!Number.isFinite(n)) throw new Error(`${where}: expected a number`)
+  return n < 0 ? 0 : n
 }
 
 /** soketi app fields → our limits (`-1` → 0, sizes in KB → bytes). */
@@ -183,7 +197,7 @@ function convertApp (app: unknown, where: string): unknown {
   if (!isObject(app)) return app
   const limits: Json = {}
   for (const [theirs, ours, scale] of APP_LIMITS) {
-    const n = number(app[theirs])
+    const n = number(app[theirs], `${where}.${theirs}`)
     if (n !== undefined) limits[ours] = n * scale
   }
   const hooks = Array.isArray(app.webhooks) ? app.webhooks.map((hook, i) => convertWebhook(hook, `${where}.webhooks.${i}`)) : undefined
@@ -249,7 +263,7 @@ export function convertSoketiConfig (config: Json): ConvertedConfig {
   } else if (driver !== undefined && driver !== 'local') {
     throw new Error(`adapter.driver: "${String(driver).slice(0, 20)}" is not supported: only Redis connects nodes here`)
   }
-  const bodyMb = number(lookup(config, 'httpApi.requestLimitInMb'))
+  const bodyMb = number(lookup(config, 'httpApi.requestLimitInMb'), 'httpApi.requestLimitInMb')
   if (bodyMb !== undefined) options.rest = { bodyLimit: Math.max(1024, Math.round(bodyMb * 1024 * 1024)) }
   const known = new Set(['appManager', 'appManager.array.apps', 'adapter', 'httpApi', 'metrics', 'ssl',
     ...(driver === 'redis' ? ['database'] : []),

@@ -43,6 +43,9 @@ t.test('SOKETI_* variables map to ours', async (t) => {
 
   const ignored = loadConfig([], { ...SOKETI_APP, SOKETI_QUEUE_DRIVER: 'redis', SOKETI_METRICS_PREFIX: 'x' })
   t.same(ignored.notices.map((n) => n.split(':')[0]).sort(), ['SOKETI_METRICS_PREFIX', 'SOKETI_QUEUE_DRIVER'], 'unsupported ones are named, not applied')
+  t.throws(() => loadConfig([], { ...SOKETI_APP, SOKETI_PORT: 'eighty' }), /^SOKETI_PORT: expected 0-65535, got "eighty"$/, 'an error names the soketi variable')
+  t.throws(() => loadConfig([], { ...SOKETI_APP, SOKETI_DEFAULT_APP_MAX_CONNS: 'x' }), /^SOKETI_DEFAULT_APP_MAX_CONNS: expected a whole number/)
+  t.throws(() => loadConfig([], { SOKETI_DEFAULT_APP_ID: 'only' }), /BROADCASTT_APP_KEY, BROADCASTT_APP_SECRET: required when any BROADCASTT_APP_\* \(or SOKETI_DEFAULT_APP_\*\) is set/)
   t.throws(() => loadConfig([], { ...SOKETI_APP, SOKETI_ADAPTER_DRIVER: 'nats' }), /SOKETI_ADAPTER_DRIVER: "nats" is not supported/)
   t.throws(() => loadConfig([], { ...SOKETI_APP, SOKETI_APP_MANAGER_DRIVER: 'mysql' }), /SOKETI_APP_MANAGER_DRIVER: "mysql" is not supported/)
 })
@@ -69,6 +72,7 @@ t.test('a soketi config file is converted on load', async (t) => {
   const dir = t.testdir({
     'dotted.json': JSON.stringify({ debug: true, port: 6010, 'appManager.array.apps': apps, 'metrics.enabled': false, 'database.redis.host': 'x' }),
     'nested.json': JSON.stringify({ port: 6011, appManager: { array: { apps } }, pathPrefix: '/ws', presence: { maxMembersPerChannel: 5 } }),
+    'bad-number.json': JSON.stringify({ 'appManager.array.apps': [{ id: 'a', key: 'k', secret: 's', maxConnections: 'many' }] }),
     'lambda.json': JSON.stringify({ 'appManager.array.apps': [{ id: 'a', key: 'k', secret: 's', webhooks: [{ lambda_function: 'f', event_types: ['channel_occupied'] }] }] })
   })
   const dotted = loadConfig(['--config', join(dir, 'dotted.json')], {})
@@ -91,6 +95,7 @@ t.test('a soketi config file is converted on load', async (t) => {
   t.match(example.options.apps, [{ id: 'my-app', clientEvents: true, webhooks: [{ eventTypes: ['channel_occupied', 'channel_vacated'] }] }],
     'examples/config/soketi.json, as docs/migrating.md shows it')
   t.same(example.notices, [])
+  t.throws(() => loadConfig(['--config', join(dir, 'bad-number.json')], {}), /soketi format\): appManager\.array\.apps\.0\.maxConnections: expected a number/)
   t.throws(() => loadConfig(['--config', join(dir, 'lambda.json')], {}), /soketi format\): appManager\.array\.apps\.0\.webhooks\.0: AWS Lambda webhooks are not supported/)
 
   // The converted apps are served.
