@@ -136,16 +136,23 @@ function appsInput (file: string | undefined, json: Record<string, unknown> | un
 }
 
 /** The file's plugin options; a soketi config file is converted, its server settings join the environment's. */
-function configFile (file: string | undefined, env: NodeJS.ProcessEnv):
-{ json: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv, ignored: string[] } {
-  if (file === undefined) return { json: undefined, env, ignored: [] }
+function configFile (file: string | undefined, env: NodeJS.ProcessEnv, origins: Record<string, string>):
+{ json: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv, ignored: string[], origins: Record<string, string> } {
+  if (file === undefined) return { json: undefined, env, ignored: [], origins }
   const json = readConfigObject(file)
-  if (!isSoketiConfig(json)) return { json, env, ignored: [] }
+  if (!isSoketiConfig(json)) return { json, env, ignored: [], origins }
   try {
     const converted = convertSoketiConfig(json)
     const merged: NodeJS.ProcessEnv = { ...converted.env }
-    for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[name] = value
-    return { json: converted.options, env: merged, ignored: converted.ignored.map((key) => `${file}: ${key}`) }
+    const from: Record<string, string> = { ...origins }
+    for (const [name, key] of Object.entries(converted.origins)) from[name] = `${file}: ${key}`
+    for (const [name, value] of Object.entries(env)) {
+      if (value === undefined || value === '') continue
+      merged[name] = value
+      if (origins[name] === undefined) delete from[name]
+      else from[name] = origins[name]
+    }
+    return { json: converted.options, env: merged, ignored: converted.ignored.map((key) => `${file}: ${key}`), origins: from }
   } catch (err) {
     throw new ConfigError(`${file} (soketi format): ${(err as Error).message}`)
   }
@@ -206,8 +213,8 @@ export function loadConfig (argv: readonly string[], processEnv: NodeJS.ProcessE
   const soketi = soketiEnv(processEnv)
   if (soketi.refused !== undefined) throw new ConfigError(soketi.refused)
   const file = settingValues(argv, soketi.env, soketi.origins).get('config')?.value as string | undefined
-  const fromFile = configFile(file, soketi.env)
-  const values = settingValues(argv, fromFile.env, soketi.origins)
+  const fromFile = configFile(file, soketi.env, soketi.origins)
+  const values = settingValues(argv, fromFile.env, fromFile.origins)
   const { input, source, development } = appsInput(file, fromFile.json, values)
   if (development && processEnv.NODE_ENV === 'production') {
     throw new ConfigError('NODE_ENV=production and no app configured: refusing to serve the public development app. ' +

@@ -220,6 +220,8 @@ export interface ConvertedConfig {
   env: Record<string, string>
   /** Keys of the file that have no equivalent here. */
   ignored: string[]
+  /** Our variable → the key of the file its value came from. */
+  origins: Record<string, string>
 }
 
 const SOKETI_KEYS: ReadonlyArray<[string, string, (value: unknown) => string]> = [
@@ -238,6 +240,7 @@ const SOKETI_KEYS: ReadonlyArray<[string, string, (value: unknown) => string]> =
 export function convertSoketiConfig (config: Json): ConvertedConfig {
   const options: Json = {}
   const env: Record<string, string> = {}
+  const origins: Record<string, string> = {}
   const apps = lookup(config, 'appManager.array.apps')
   if (apps !== undefined) {
     if (!Array.isArray(apps)) throw new Error('appManager.array.apps: expected an array')
@@ -245,12 +248,15 @@ export function convertSoketiConfig (config: Json): ConvertedConfig {
   }
   for (const [key, name, convert] of SOKETI_KEYS) {
     const value = lookup(config, key)
-    if (value !== undefined && value !== null && value !== '') env[name] = convert(value)
+    if (value === undefined || value === null || value === '') continue
+    env[name] = convert(value)
+    origins[name] = key
   }
   const driver = lookup(config, 'adapter.driver')
   if (driver === 'redis') {
     const redis = lookup(config, 'database.redis')
     const r = isObject(redis) ? redis : {}
+    origins.BROADCASTT_REDIS_URL = 'database.redis'
     env.BROADCASTT_REDIS_URL = redisUrl({
       SOKETI_DB_REDIS_HOST: r.host as string | undefined,
       SOKETI_DB_REDIS_PORT: r.port === undefined ? undefined : String(r.port),
@@ -269,5 +275,5 @@ export function convertSoketiConfig (config: Json): ConvertedConfig {
     ...(driver === 'redis' ? ['database'] : []),
     ...SOKETI_KEYS.map(([key]) => key)])
   const ignored = Object.keys(config).filter((key) => !known.has(key) && !known.has(key.split('.')[0] ?? ''))
-  return { options, env, ignored }
+  return { options, env, ignored, origins }
 }

@@ -73,6 +73,7 @@ t.test('a soketi config file is converted on load', async (t) => {
     'dotted.json': JSON.stringify({ debug: true, port: 6010, 'appManager.array.apps': apps, 'metrics.enabled': false, 'database.redis.host': 'x' }),
     'nested.json': JSON.stringify({ port: 6011, appManager: { array: { apps } }, pathPrefix: '/ws', presence: { maxMembersPerChannel: 5 } }),
     'bad-number.json': JSON.stringify({ 'appManager.array.apps': [{ id: 'a', key: 'k', secret: 's', maxConnections: 'many' }] }),
+    'bad-port.json': JSON.stringify({ port: 'eighty', 'appManager.array.apps': apps }),
     'lambda.json': JSON.stringify({ 'appManager.array.apps': [{ id: 'a', key: 'k', secret: 's', webhooks: [{ lambda_function: 'f', event_types: ['channel_occupied'] }] }] })
   })
   const dotted = loadConfig(['--config', join(dir, 'dotted.json')], {})
@@ -96,6 +97,8 @@ t.test('a soketi config file is converted on load', async (t) => {
     'examples/config/soketi.json, as docs/migrating.md shows it')
   t.same(example.notices, [])
   t.throws(() => loadConfig(['--config', join(dir, 'bad-number.json')], {}), /soketi format\): appManager\.array\.apps\.0\.maxConnections: expected a number/)
+  t.throws(() => loadConfig(['--config', join(dir, 'bad-port.json')], {}), /bad-port\.json: port: expected 0-65535, got "eighty"/, 'an error names the key of the file')
+  t.equal(loadConfig(['--config', join(dir, 'bad-port.json')], { PORT: '7000' }).port, 7000, 'unless the environment sets it')
   t.throws(() => loadConfig(['--config', join(dir, 'lambda.json')], {}), /soketi format\): appManager\.array\.apps\.0\.webhooks\.0: AWS Lambda webhooks are not supported/)
 
   // The converted apps are served.
