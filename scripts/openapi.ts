@@ -15,7 +15,7 @@ export const OPENAPI_30_FILE = new URL('../openapi/openapi-3.0.json', import.met
 /** The two documents as the committed files hold them: pretty-printed JSON and a final newline. */
 export async function generateOpenApi (): Promise<{ v31: string, v30: string }> {
   const app = Fastify({ logger: false })
-  await app.register(broadcastt, { apps: [{ id: 'app-id', key: 'app-key', secret: 'app-secret' }] })
+  await app.register(broadcastt, { apps: [{ id: 'app-id', key: 'app-key', secret: 'app-secret' }], rest: { openapi: true } })
   try {
     const get = async (url: string): Promise<string> => {
       const response = await app.inject({ method: 'GET', url })

@@ -23,6 +23,7 @@ import { resolveAuthorize } from './authorize/options.js'
 import { registerAuthorizeRoutes } from './routes/http/authorize.js'
 import { startWebhooks, type WebhookManager } from './webhooks/index.js'
 import { loggableError } from './log-safe.js'
+import { SubscriptionCounts } from './hub/subscription-counts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,6 +50,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     }
   })
   apps.attach(hub, (id, app) => { applyAppChange(hub, id, app) })
+  const counts = new SubscriptionCounts(hub, (id) => apps.peekId(id) ?? undefined, clock, options.subscriptionCountIntervalMs)
   const metrics = traffic === undefined ? undefined : createMetrics(hub, traffic, options, apps)
   const heartbeat = new Heartbeat(clock, options.activityTimeout * 1000,
     options.pongTimeout * 1000, () => hub.connections())
@@ -61,6 +63,7 @@ async function broadcastt (fastify: FastifyInstance, input: BroadcasttOptions): 
     // Webhooks flush (or stay in their durable queue), then the adapter closes: both after the drain.
     closeOwned: async () => {
       heartbeat.stop()
+      counts.close()
       metrics?.close()
       await webhooks?.close()
       if (ownsAdapter) await hub.adapter.close()
@@ -128,10 +131,20 @@ async function registerRoutes (fastify: FastifyInstance, ctx: WsContext, drain: 
 
 export default fp(broadcastt, { fastify: '5.x', name: 'fastify-broadcastt' })
 export { broadcastt }
-export type { BroadcasttOptions, AppInput, Clock } from './options.js'
+export type {
+  BroadcasttOptions, AppInput, Clock, ResolvedOptions, AppConfig, AppLimits, RestOptions, MetricsOptions,
+  ShutdownOptions, WebhookConfig, WebhookDeliveryOptions, WebhookEventType
+} from './options.js'
 export type { App, AppStore } from './apps/app-store.js'
 export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
 export type { RedisAdapterConfig } from './adapters/config.js'
+export { RedisAdapter } from './adapters/redis.js'
+export type { RedisAdapterOptions, AdapterLogger } from './adapters/redis-options.js'
+export { MemoryAdapter, MemoryBroker, type MemoryAdapterOptions } from './adapters/memory.js'
+export type {
+  Adapter, LocalNode, Decisions, ClusterMessage, EventMessage, MemberMessage, TerminateMessage, WatchlistMessage,
+  AppChangedMessage, ChannelCounts, PresenceMember as AdapterPresenceMember, AddMemberResult, RemovedMember, CacheEntry
+} from './adapters/adapter.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
 export type { Readiness } from './routes/operations.js'

@@ -167,6 +167,11 @@ export const AppSchema = Type.Object({
     minimum: 1, default: 30, description: 'Seconds a connection has to get authorized when authorizedConnections is on'
   }),
   watchlist: Type.Boolean({ default: false, description: 'Send watchlist_events about the users named in a sign-in\'s watchlist' }),
+  subscriptionCountEvents: Type.Boolean({
+    default: false,
+    description: 'Send a channel\'s subscribers pusher_internal:subscription_count ({"subscription_count":N}, cluster-wide) ' +
+      'when its count changes, at most once per subscriptionCountIntervalMs; not on presence channels (docs/channels.md)'
+  }),
   encryptionMasterKey: Type.Optional(Type.String({
     pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$',
     description: '32 bytes in base64 (the Pusher SDKs\' encryptionMasterKeyBase64): each encrypted channel\'s shared_secret is derived from it'
@@ -183,8 +188,16 @@ export const RestSchema = Type.Object({
     description: 'Bytes of a REST request body; larger bodies get 413. The default, 1 MiB, fits a full batch ' +
       '(10 events of 10 KB) many times over while bounding what an unauthenticated request can make the server read'
   }),
-  openapi: Type.Boolean({ default: true, description: 'Serve the OpenAPI 3.1 document at GET {prefix}/openapi.json' }),
-  docs: Type.Boolean({ default: true, description: 'Serve the human-readable API reference at GET {prefix}/docs' })
+  openapi: Type.Boolean({
+    default: false,
+    description: 'Serve the OpenAPI 3.1 document at GET {prefix}/openapi.json and its 3.0.3 rendering at ' +
+      'GET {prefix}/openapi-3.0.json. Off in the plugin so it never takes a route of the host; on in the standalone server'
+  }),
+  docs: Type.Boolean({
+    default: false,
+    description: 'Serve the human-readable API reference at GET {prefix}/docs (implies openapi). Off in the plugin, ' +
+      'on in the standalone server'
+  })
 }, { additionalProperties: false, default: {} })
 
 /** Graceful shutdown (`fastify.close()`): how connections are told to reconnect elsewhere. */
@@ -230,6 +243,12 @@ export const OptionsSchema = Type.Object({
     description: 'Milliseconds an adapter call a client waits on may take; then a subscribe gets subscription_error 500'
   }),
   maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Connections on this server; 0 = unlimited' }),
+  subscriptionCountIntervalMs: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description: 'Milliseconds over which a channel\'s subscription count changes are gathered into one ' +
+      'subscription_count event (apps with subscriptionCountEvents)'
+  }),
   maxBufferedBytes: Type.Integer({
     minimum: 1024, default: 4 * 1024 * 1024, description: 'Unsent bytes a connection may hold before it is closed 4100'
   }),
@@ -268,6 +287,8 @@ export interface BroadcasttOptions {
   /** Milliseconds an adapter call a client or request waits on may take (default 5000). */
   adapterTimeoutMs?: number
   maxConnections?: number
+  /** Milliseconds over which subscription count changes make one `subscription_count` event (default 1000). */
+  subscriptionCountIntervalMs?: number
   maxBufferedBytes?: number
   maxConnectionsPerIp?: number
   health?: boolean
@@ -306,6 +327,8 @@ export interface AppInput {
   authorizedConnections?: boolean
   authorizationTimeout?: number
   watchlist?: boolean
+  /** Send subscribers `pusher_internal:subscription_count` when a channel's count changes (docs/channels.md). */
+  subscriptionCountEvents?: boolean
   /** 32 bytes in base64, as the Pusher SDKs' `encryptionMasterKeyBase64`; needed to authorize encrypted channels. */
   encryptionMasterKey?: string
   limits?: Partial<AppLimits>

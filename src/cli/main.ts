@@ -44,6 +44,7 @@ async function main (): Promise<void> {
     return
   }
   process.stdout.write(server.banner + '\n')
+  for (const notice of config.notices) server.log.warn(notice)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) {

@@ -54,6 +54,8 @@ async function metricsServer (app: FastifyInstance, config: ServerConfig, port: 
 
 export async function startStandalone (config: ServerConfig): Promise<Standalone> {
   const app = Fastify({
+    // TLS: https:// and wss:// on the one port (BROADCASTT_TLS_CERT / --tls-cert and the key).
+    https: config.tls ?? null,
     logger: loggerOptions(config.logLevel, config.logFormat),
     childLoggerFactory: lazyChildLogger,
     // Fastify's two lines per request are off; `logRequest` writes one at debug.
@@ -68,6 +70,8 @@ export async function startStandalone (config: ServerConfig): Promise<Standalone
   let url: string
   try {
     await app.register(broadcastt, { ...config.options, metrics: { ...config.options.metrics, endpoint: !separate } })
+    // Load balancers probe `GET /` (soketi answers it with 200): the server owns the host, so answer it too.
+    app.get('/', async (_request, reply) => await reply.type('text/plain; charset=utf-8').send('OK'))
     url = await app.listen({ port: config.port, host: config.host })
   } catch (err) {
     await app.close().catch(() => {})

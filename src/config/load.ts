@@ -3,13 +3,15 @@
  * Every setting is in `settings.ts` (flag, environment variable, default). Apps come from
  * `BROADCASTT_APP_ID` + `BROADCASTT_APP_KEY` + `BROADCASTT_APP_SECRET` (one app), else `--config FILE` /
  * `BROADCASTT_CONFIG` (a JSON file of plugin options), and/or from PostgreSQL (`BROADCASTT_DATABASE_URL`),
- * else the development app. A setting given by a flag or the environment overrides the file's value.
+ * else the development app (refused when NODE_ENV=production). A setting given by a flag or the environment
+ * overrides the file's value. soketi's variables and config file are translated first (`soketi.ts`).
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { resolveOptions, type AppInput, type ResolvedOptions } from '../options.js'
 import { parseValue, SETTINGS, STANDALONE_DEFAULTS, SWITCHES, type Setting } from './settings.js'
 import { describeOffset, jsonErrorOffset } from './json-position.js'
+import { convertSoketiConfig, isSoketiConfig, soketiEnv } from './soketi.js'
 
 export interface ServerConfig {
   options: ResolvedOptions
@@ -24,6 +26,17 @@ export interface ServerConfig {
   logLevel: string
   logFormat: 'json' | 'pretty'
   trustProxy: boolean
+  /** The certificate and key of an HTTPS server (https:// and wss://); undefined serves plain HTTP. */
+  tls: TlsConfig | undefined
+  /** Start-up notices (names of settings, never values): soketi settings that have no equivalent here. */
+  notices: string[]
+}
+
+export interface TlsConfig {
+  cert: Buffer
+  key: Buffer
+  passphrase?: string
+  ca?: Buffer
 }
 
 /** A configuration problem: the CLI prints `message` and exits 1. */
@@ -76,13 +89,16 @@ export function requestedSwitch (argv: readonly string[]): 'help' | 'version' | 
 }
 
 /** Every setting given by a flag or the environment, parsed; an unparsable one throws naming its source. */
-function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, { value: Value, from: string }> {
+function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv, origins: Record<string, string> = {}):
+Map<string, { value: Value, from: string }> {
   const flags = parseFlags(argv)
   const out = new Map<string, { value: Value, from: string }>()
   for (const s of SETTINGS) {
     const flag = s.flag === undefined ? undefined : flags[s.flag]
     const fromEnv = env[s.env]
-    const [raw, from] = typeof flag === 'string' ? [flag, `--${s.flag ?? ''}`] : [fromEnv === '' ? undefined : fromEnv, s.env]
+    const [raw, from] = typeof flag === 'string'
+      ? [flag, `--${s.flag ?? ''}`]
+      : [fromEnv === '' ? undefined : fromEnv, origins[s.env] ?? s.env]
     if (raw === undefined) continue
     try {
       out.set(s.key, { value: parseValue(s, raw), from })
@@ -94,24 +110,81 @@ function settingValues (argv: readonly string[], env: NodeJS.ProcessEnv): Map<st
   return out
 }
 
-function appsInput (file: string | undefined, values: Map<string, { value: Value }>):
-{ input: Record<string, unknown>, source: string, development: boolean } {
+function readConfigObject (file: string): Record<string, unknown> {
+  const json = readJson(file)
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`)
+  return json as Record<string, unknown>
+}
+
+function appsInput (file: string | undefined, json: Record<string, unknown> | undefined,
+  values: Map<string, { value: Value }>): { input: Record<string, unknown>, source: string, development: boolean } {
   const [id, key, secret] = ['appId', 'appKey', 'appSecret'].map((k) => values.get(k)?.value as string | undefined)
-  let input: Record<string, unknown> = {}
-  if (file !== undefined) {
-    const json = readJson(file)
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${file}: expected a JSON object`)
-    input = json as Record<string, unknown>
-  }
+  const input: Record<string, unknown> = json ?? {}
   if (id !== undefined || key !== undefined || secret !== undefined) {
     const missing = Object.entries({ BROADCASTT_APP_ID: id, BROADCASTT_APP_KEY: key, BROADCASTT_APP_SECRET: secret })
       .filter(([, value]) => value === undefined).map(([name]) => name)
-    if (missing.length > 0) throw new ConfigError(`${missing.join(', ')}: required when any BROADCASTT_APP_* is set`)
-    return { input: { ...input, apps: [{ id, key, secret }] }, source: file ?? 'environment', development: false }
+    if (missing.length > 0) {
+      throw new ConfigError(`${missing.join(', ')}: required when any BROADCASTT_APP_* (or SOKETI_DEFAULT_APP_*) is set`)
+    }
+    const clientEvents = values.get('appClientEvents')?.value as boolean | undefined
+    const app = { id, key, secret, ...(clientEvents === undefined ? {} : { clientEvents }) }
+    return { input: { ...input, apps: [app] }, source: file ?? 'environment', development: false }
   }
   if (file !== undefined) return { input, source: file, development: false }
   if (values.has('databaseUrl')) return { input: {}, source: 'PostgreSQL', development: false }
   return { input: { apps: [{ ...DEVELOPMENT_APP }] }, source: 'development app', development: true }
+}
+
+/** The file's plugin options; a soketi config file is converted, its server settings join the environment's. */
+function configFile (file: string | undefined, env: NodeJS.ProcessEnv, origins: Record<string, string>):
+{ json: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv, ignored: string[], origins: Record<string, string> } {
+  if (file === undefined) return { json: undefined, env, ignored: [], origins }
+  const json = readConfigObject(file)
+  if (!isSoketiConfig(json)) return { json, env, ignored: [], origins }
+  try {
+    const converted = convertSoketiConfig(json)
+    const merged: NodeJS.ProcessEnv = { ...converted.env }
+    const from: Record<string, string> = { ...origins }
+    for (const [name, key] of Object.entries(converted.origins)) from[name] = `${file}: ${key}`
+    for (const [name, value] of Object.entries(env)) {
+      if (value === undefined || value === '') continue
+      merged[name] = value
+      if (origins[name] === undefined) delete from[name]
+      else from[name] = origins[name]
+    }
+    return { json: converted.options, env: merged, ignored: converted.ignored.map((key) => `${file}: ${key}`), origins: from }
+  } catch (err) {
+    throw new ConfigError(`${file} (soketi format): ${(err as Error).message}`)
+  }
+}
+
+/** Reads the TLS files named by the settings; both a certificate and a key, or neither. */
+function tlsConfig (values: Map<string, { value: Value, from: string }>): TlsConfig | undefined {
+  const cert = values.get('tlsCert')
+  const key = values.get('tlsKey')
+  if (cert === undefined && key === undefined) {
+    const stray = values.get('tlsCa') ?? values.get('tlsPassphrase')
+    if (stray !== undefined) throw new ConfigError(`${stray.from}: needs a certificate and a key (BROADCASTT_TLS_CERT, BROADCASTT_TLS_KEY)`)
+    return undefined
+  }
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError(`${(cert ?? key)?.from ?? ''}: needs ${cert === undefined ? '--tls-cert / BROADCASTT_TLS_CERT' : '--tls-key / BROADCASTT_TLS_KEY'} too`)
+  }
+  const read = (entry: { value: Value, from: string }): Buffer => {
+    try {
+      return readFileSync(String(entry.value))
+    } catch (err) {
+      throw new ConfigError(`${entry.from}: ${String(entry.value)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  const passphrase = values.get('tlsPassphrase')?.value as string | undefined
+  const ca = values.get('tlsCa')
+  return {
+    cert: read(cert),
+    key: read(key),
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(ca === undefined ? {} : { ca: read(ca) })
+  }
 }
 
 /** Writes a setting's value into the plugin options input (limits into every app). */
@@ -136,12 +209,20 @@ function overlay (input: Record<string, unknown>, setting: Setting, value: Value
 }
 
 /** Reads the configuration from command-line arguments and the environment. */
-export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
-  const values = settingValues(argv, env)
-  const file = values.get('config')?.value as string | undefined
-  const { input, source, development } = appsInput(file, values)
+export function loadConfig (argv: readonly string[], processEnv: NodeJS.ProcessEnv): ServerConfig {
+  const soketi = soketiEnv(processEnv)
+  if (soketi.refused !== undefined) throw new ConfigError(soketi.refused)
+  const file = settingValues(argv, soketi.env, soketi.origins).get('config')?.value as string | undefined
+  const fromFile = configFile(file, soketi.env, soketi.origins)
+  const values = settingValues(argv, fromFile.env, fromFile.origins)
+  const { input, source, development } = appsInput(file, fromFile.json, values)
+  if (development && processEnv.NODE_ENV === 'production') {
+    throw new ConfigError('NODE_ENV=production and no app configured: refusing to serve the public development app. ' +
+      'Set BROADCASTT_APP_ID, BROADCASTT_APP_KEY and BROADCASTT_APP_SECRET (or SOKETI_DEFAULT_APP_*), ' +
+      '--config FILE or BROADCASTT_DATABASE_URL (docs/operations.md)')
+  }
   const given = SETTINGS.filter((s) => s.option !== undefined && values.has(s.key))
-  // The standalone server's own defaults: health and metrics on (a config file may turn metrics off), and the
+  // The standalone server's own defaults: health, metrics, the OpenAPI document and /docs on (a config file may turn metrics off), and the
   // per-address and per-connection caps of STANDALONE_DEFAULTS unless the file sets them.
   const { maxConnectionsPerIp, channelsPerConnection } = STANDALONE_DEFAULTS
   const withDefaults: Record<string, unknown> = {
@@ -149,6 +230,7 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
     maxConnectionsPerIp,
     ...input,
     metrics: { enabled: true, ...(input.metrics as object) },
+    rest: { openapi: true, docs: true, ...(input.rest as object) },
     apps: Array.isArray(input.apps)
       ? input.apps.map((app: unknown) => typeof app === 'object' && app !== null
         ? { ...app, limits: { channelsPerConnection, ...(app as { limits?: object }).limits } }
@@ -193,6 +275,8 @@ export function loadConfig (argv: readonly string[], env: NodeJS.ProcessEnv): Se
     metricsPort,
     logLevel: get('logLevel', 'info'),
     logFormat: get<string>('logFormat', 'json') === 'pretty' ? 'pretty' : 'json',
-    trustProxy: get('trustProxy', false)
+    trustProxy: get('trustProxy', false),
+    tls: tlsConfig(values),
+    notices: [...soketi.ignored, ...fromFile.ignored].map((name) => `${name}: no equivalent here, ignored (docs/migrating.md)`)
   }
 }

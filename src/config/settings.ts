@@ -67,12 +67,17 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appId', env: 'BROADCASTT_APP_ID', kind: 'string', fallback: '', description: 'one app from the environment: id (with KEY and SECRET; replaces the file\'s apps)' },
   { key: 'appKey', env: 'BROADCASTT_APP_KEY', kind: 'string', fallback: '', description: 'one app from the environment: public key' },
   { key: 'appSecret', env: 'BROADCASTT_APP_SECRET', kind: 'string', fallback: '', description: 'one app from the environment: secret', secret: true },
+  { key: 'appClientEvents', env: 'BROADCASTT_APP_CLIENT_EVENTS', kind: 'boolean', fallback: 'false', description: 'one app from the environment: allow client events (clientEvents)' },
   { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore', secret: true },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
   { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'], secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
   { key: 'metricsPort', flag: 'metrics-port', env: 'BROADCASTT_METRICS_PORT', kind: 'port', fallback: '', description: 'serve /metrics on this port (same host) instead of the main port' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'BROADCASTT_TLS_CERT', kind: 'file', fallback: '', description: 'PEM certificate (chain) file: serve https:// and wss:// (with --tls-key)' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'BROADCASTT_TLS_KEY', kind: 'file', fallback: '', description: 'PEM private key file of the certificate' },
+  { key: 'tlsPassphrase', env: 'BROADCASTT_TLS_PASSPHRASE', kind: 'string', fallback: '', description: 'passphrase of an encrypted private key', secret: true },
+  { key: 'tlsCa', env: 'BROADCASTT_TLS_CA', kind: 'file', fallback: '', description: 'PEM file of CA certificates to present with the certificate' },
   { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: 'level', fallback: 'info', description: `log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'logFormat', env: 'LOG_FORMAT', kind: 'format', fallback: 'json', description: 'json (pino) or pretty (readable, for a terminal; also --pretty)' },
   { key: 'trustProxy', env: 'BROADCASTT_TRUST_PROXY', kind: 'boolean', fallback: 'false', description: 'take the client address from X-Forwarded-For (behind a proxy or load balancer)' },
@@ -143,6 +148,8 @@ export function helpText (version: string): string {
     lines.push(`  ${flag.padEnd(20)} ${s.description}`)
   }
   lines.push('', 'On SIGTERM or SIGINT the server drains (readiness 503, connections closed 4200 over the drain window)',
-    'and exits 0; a second signal exits at once.')
+    'and exits 0; a second signal exits at once.',
+    '', 'soketi\'s SOKETI_* variables and config file are understood too (docs/migrating.md). With NODE_ENV=production',
+    'and no app configured the server refuses to start.')
   return lines.join('\n')
 }

@@ -5,9 +5,18 @@
 import type { EventMessage, MemberMessage } from '../adapters/adapter.js'
 import { encodeChannelEvent, encodeDialectEvent, type ChannelFrames } from '../protocol/codec.js'
 import { DIALECTS } from '../protocol/dialect.js'
+import { SUBSCRIPTION_COUNT_EVENT } from './subscription-counts.js'
 
 /** A channel event's frames: the same string for both dialects unless the data is not JSON. */
 export function eventFrames (message: EventMessage): ChannelFrames {
+  // The subscription count travels under its Pusher name and is framed in each dialect's own (an event of
+  // that name from elsewhere, a backend's, keeps its data as sent).
+  if (message.name === SUBSCRIPTION_COUNT_EVENT && message.json === undefined) {
+    return {
+      broadcastt: JSON.stringify({ event: DIALECTS.broadcastt.subscriptionCount, channel: message.channel, data: message.data }),
+      pusher: JSON.stringify({ event: DIALECTS.pusher.subscriptionCount, channel: message.channel, data: message.data })
+    }
+  }
   const data = { text: message.data, json: message.json ?? message.data }
   return encodeChannelEvent(message.name, message.channel, data,
     message.userId === undefined ? undefined : { user_id: message.userId })

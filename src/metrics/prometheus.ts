@@ -238,9 +238,14 @@ export function createMetrics (hub: Hub, traffic: Traffic, options: ResolvedOpti
     registry,
     render: async () => await registry.metrics(),
     onResponse (request, reply, done) {
+      const route = request.routeOptions.url ?? 'unknown'
+      // The REST API only: the OpenAPI document and the reference page share its scope but are not requests to an app.
+      if (route !== 'unknown' && !route.includes('/apps/:app_id')) {
+        done()
+        return
+      }
       const status = reply.statusCode
       const appLabel = app(request.broadcasttApp?.id)
-      const route = request.routeOptions.url ?? 'unknown'
       const key = `${appLabel}\n${route}\n${request.method}\n${status}`
       const entry = requestCounts.get(key)
       if (entry !== undefined) entry.count++

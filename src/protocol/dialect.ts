@@ -22,6 +22,8 @@ export interface Dialect {
   readonly memberAdded: string
   readonly memberRemoved: string
   readonly watchlistEvents: string
+  /** A channel's subscription count (app option `subscriptionCountEvents`). */
+  readonly subscriptionCount: string
   // client → server
   readonly ping: string
   readonly subscribe: string
@@ -44,6 +46,7 @@ function dialect (name: DialectName): Dialect {
     memberAdded: internal + 'member_added',
     memberRemoved: internal + 'member_removed',
     watchlistEvents: internal + 'watchlist_events',
+    subscriptionCount: internal + 'subscription_count',
     ping: p + 'ping',
     subscribe: p + 'subscribe',
     unsubscribe: p + 'unsubscribe',

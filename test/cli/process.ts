@@ -19,8 +19,8 @@ export interface Server {
 
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
-function launch (args: string[], env: Record<string, string>): { child: ChildProcess, out: { stdout: string, stderr: string }, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+function launch (args: string[], env: Record<string, string>, main = MAIN): { child: ChildProcess, out: { stdout: string, stderr: string }, exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   const out = { stdout: '', stderr: '' }
@@ -30,9 +30,9 @@ function launch (args: string[], env: Record<string, string>): { child: ChildPro
   return { child, out, exited }
 }
 
-/** Runs to completion (for --help, --version, bad configurations). */
-export async function runToEnd (args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  const { out, exited } = launch(args, env)
+/** Runs to completion (for --help, --version, bad configurations); `script` from the package root, default the server. */
+export async function runToEnd (args: string[], env: Record<string, string> = {}, script?: string): Promise<Finished> {
+  const { out, exited } = launch(args, env, script === undefined ? MAIN : fileURLToPath(new URL(`../../${script}`, import.meta.url)))
   const code = await exited
   return { code, ...out }
 }

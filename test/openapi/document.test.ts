@@ -176,7 +176,7 @@ t.test('a servers entry whose host is a variable', async (t) => {
 })
 
 t.test('the server serves both renderings and the reference page under the prefix', async (t) => {
-  const server = await startServer(t, { prefix: '/rt' })
+  const server = await startServer(t, { prefix: '/rt', rest: { docs: true } })
   const base = `http://127.0.0.1:${server.port}/rt`
   for (const [file, version] of [['openapi.json', '3.1.0'], ['openapi-3.0.json', '3.0.3']] as const) {
     const response = await fetch(`${base}/${file}`)
