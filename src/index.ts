@@ -131,7 +131,7 @@ export { broadcastt }
 export type { BroadcasttOptions, AppInput, Clock } from './options.js'
 export type { App, AppStore } from './apps/app-store.js'
 export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
-export type { RedisAdapterConfig } from './adapters/config.js'
+export type { AdapterConfig, RedisAdapterConfig, RedisClusterAdapterConfig } from './adapters/config.js'
 export type { BroadcasttApi, TriggerInput, ChannelInfo, ChannelState, ChannelMember, CacheInfo } from './api.js'
 export type { HubEvents } from './hub/events.js'
 export type { Readiness } from './routes/operations.js'
