@@ -115,6 +115,9 @@ export class RedisAdapter implements Adapter {
     this.#timer.unref()
     // Start even when Redis is down: local clients are served and the connection keeps retrying.
     await Promise.all([this.#cmd.connect(), this.#sub.connect()].map(async (p) => await p.catch(() => {})))
+    // A Cluster may resolve connect() before its 'ready' listeners ran: start what they start if they have not.
+    if (this.#cmd.status === 'ready' && !this.#synced && this.#syncing === undefined) this.#sync()
+    if (this.#sub.status === 'ready' && !this.#subscribed && this.#subscribing === undefined) this.#resubscribe()
     // Ready once both the state is written back and the subscriber listens: `ready()` is then true.
     await Promise.all([this.#syncing, this.#subscribing])
   }
