@@ -11,6 +11,9 @@ import type { RedisClient } from './redis-scripts.js'
 /** Exponential reconnection backoff: 100 ms doubling up to 5 s. */
 export const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000)
 
+/** How often a Redis Cluster client looks up the slot map (ioredis's `slotsRefreshInterval`). */
+export const SLOTS_REFRESH_MS = 1000
+
 /** Where Redis is: a URL (single Redis, Sentinel through `redis`) or the seed nodes of a Redis Cluster. */
 export type RedisTarget = { readonly url: string } | { readonly nodes: readonly ClusterNode[] }
 
@@ -33,8 +36,10 @@ export class RedisBus {
     } else {
       this.cluster = true
       const { retryStrategy: _r, ...redisOptions } = own
+      // Slots are looked up every second: a moved slot's sharded subscriptions follow it within that.
       const base = {
-        redisOptions, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: backoff, scaleReads: 'master' as const
+        redisOptions, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: backoff, scaleReads: 'master' as const,
+        slotsRefreshInterval: SLOTS_REFRESH_MS
       }
       this.cmd = new Cluster([...target.nodes], base)
       this.sub = new Cluster([...target.nodes], { ...base, shardedSubscribers: true })

@@ -199,6 +199,7 @@ export class RedisAdapter implements Adapter {
       this.#quietErrors = false
       this.#changed()
     })().catch((error: unknown) => {
+      this.#resync = true // the next heartbeat (or connection) tries again
       if (!this.#closed) this.#log.warn({ err: errorFields(error) }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
   }

@@ -3,6 +3,7 @@
  * keys of one app + channel share a slot, a channel's messages travel on the shard owning that slot.
  */
 import t from 'tap'
+import type { Redis } from 'ioredis'
 import { RedisAdapter } from '../../src/adapters/redis.js'
 import { RedisKeys } from '../../src/adapters/redis-keys.js'
 import { CLUSTER_NODES, clusterAdapter, clusterPrefix, ensureCluster, testCluster } from '../helpers/redis-cluster.js'
@@ -60,13 +61,24 @@ t.test('a channel travels on sharded pub/sub, on the shard that owns its slot, o
   await adapter.attach(new RecordingNode())
   t.teardown(() => adapter.close())
   const topic = new RedisKeys(prefix).topic('a', 'news')
+  // Each primary counts its own shard's subscribers: summed, and the owner's alone.
+  const owner = async (): Promise<Redis> => {
+    const slot = Number(await cluster.cluster('KEYSLOT', topic))
+    const ranges = await cluster.cluster('SLOTS') as Array<[number, number, [string, number]]>
+    const port = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1]
+    const node = cluster.nodes('master').find((n) => n.options.port === port)
+    if (node === undefined) throw new Error('no owner')
+    return node
+  }
+  const shardNumsub = async (node: Redis): Promise<number> => Number((await node.call('PUBSUB', 'SHARDNUMSUB', topic) as [string, number])[1])
   const numsub = async (): Promise<number> => {
-    const [, count] = await cluster.call('PUBSUB', 'SHARDNUMSUB', topic) as [string, number]
-    return Number(count)
+    const counts = await Promise.all(cluster.nodes('master').map(shardNumsub))
+    return counts.reduce((a, b) => a + b, 0)
   }
   t.equal(await numsub(), 0)
   await adapter.subscribe('a', 'news')
-  t.equal(await numsub(), 1, 'subscribed on the owning shard')
+  t.equal(await numsub(), 1, 'one subscription in the cluster')
+  t.equal(await shardNumsub(await owner()), 1, 'on the shard that owns the channel\'s slot')
   const classic = await Promise.all(cluster.nodes('master').map(async (node) => await node.pubsub('CHANNELS', `${prefix}*`) as string[]))
   t.same(classic.flat(), [], 'no classic pub/sub channel (which Redis Cluster would broadcast to every shard)')
   await adapter.unsubscribe('a', 'news')
