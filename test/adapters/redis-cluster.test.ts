@@ -64,7 +64,7 @@ t.test('a channel travels on sharded pub/sub, on the shard that owns its slot, o
   // Each primary counts its own shard's subscribers: summed, and the owner's alone.
   const owner = async (): Promise<Redis> => {
     const slot = Number(await cluster.cluster('KEYSLOT', topic))
-    const ranges = await cluster.cluster('SLOTS') as Array<[number, number, [string, number]]>
+    const ranges = await cluster.cluster('SLOTS') as unknown as Array<[number, number, [string, number]]>
     const port = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1]
     const node = cluster.nodes('master').find((n) => n.options.port === port)
     if (node === undefined) throw new Error('no owner')

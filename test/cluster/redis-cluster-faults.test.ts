@@ -2,7 +2,7 @@
  * Faults on Redis Cluster, on a cluster of the test's own (test/helpers/own-cluster.ts): a primary killed
  * with SIGKILL and restarted empty, and a channel's slot moved to another primary while events flow.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { RedisAdapter } from '../../src/adapters/redis.js'
 import { RedisKeys } from '../../src/adapters/redis-keys.js'
 import { OwnCluster } from '../helpers/own-cluster.js'
@@ -18,7 +18,7 @@ t.setTimeout(240_000) // two clusters of its own, a restart and a slot move; slo
 const PREFIX = 'fault:'
 const keys = new RedisKeys(PREFIX)
 
-async function twoNodes (t: Parameters<Parameters<typeof t.test>[1]>[0], cluster: OwnCluster):
+async function twoNodes (t: Test, cluster: OwnCluster):
 Promise<[TestServer, TestServer, RedisAdapter, RedisAdapter]> {
   const adapters = [0, 1].map(() => new RedisAdapter({ nodes: cluster.nodes, keyPrefix: PREFIX, nodeTtlSeconds: 2 }))
   const [adapterA, adapterB] = adapters

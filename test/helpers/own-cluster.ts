@@ -105,7 +105,7 @@ export class OwnCluster {
 
   /** The port of the primary that owns `slot`. */
   async ownerOf (slot: number): Promise<number> {
-    const ranges = await this.#client(this.ports[0] as number, async (c) => await c.cluster('SLOTS')) as Array<[number, number, [string, number]]>
+    const ranges = await this.#client(this.ports[0] as number, async (c) => await c.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>
     const range = ranges.find(([from, to]) => slot >= from && slot <= to)
     if (range === undefined) throw new Error(`slot ${slot} unassigned`)
     return range[2][1]
