@@ -50,6 +50,7 @@ class BenchRedis {
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' })
     const primary = new Redis({ port, host: '127.0.0.1', retryStrategy: (n) => n < 50 ? 100 : null })
+    primary.on('error', () => {}) // refused until the server listens; retried
     await primary.ping()
     return new BenchRedis(kind, { type: 'redis', url: `redis://127.0.0.1:${port}` }, [primary], child)
   }
@@ -88,6 +89,7 @@ class Node {
     const config = new URL(`cluster-${port}.json`, CACHE).pathname
     writeFileSync(config, JSON.stringify({
       apps: [{ ...APP, limits: { clientEventsPerSecond: 0 } }],
+      maxConnectionsPerIp: 0,
       ...(adapter === undefined ? {} : { adapter })
     }))
     const child = fork(new URL('../dist/cli/main.js', import.meta.url).pathname, [], {
