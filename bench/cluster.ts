@@ -49,6 +49,7 @@ class BenchRedis {
     const port = await freePort()
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' })
+    process.once('exit', () => { child.kill('SIGKILL') })
     const primary = new Redis({ port, host: '127.0.0.1', retryStrategy: (n) => n < 50 ? 100 : null })
     primary.on('error', () => {}) // refused until the server listens; retried
     await primary.ping()
@@ -265,7 +266,7 @@ async function main (): Promise<void> {
           `${f2(base.p99)} | 1.00× | 1.00× | 1.00× | | | |`)
         out.push(row(`subscribers on all ${count}`, summary(results.split)))
         out.push(row('subscribers on 1 (interest)', summary(results.interest)))
-        process.stderr.write(`${kind}, ${count} nodes done (load average ${load()})\n`)
+        process.stderr.write(`${out.slice(-3).join('\n')}\n${kind}, ${count} nodes done (load average ${load()})\n`)
       }
       out.push('')
     } finally {

@@ -38,7 +38,11 @@ export class RedisBus {
       const { retryStrategy: _r, ...redisOptions } = own
       // Slots are looked up every second: a moved slot's sharded subscriptions follow it within that.
       const base = {
-        redisOptions, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: backoff, scaleReads: 'master' as const,
+        redisOptions,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: backoff,
+        scaleReads: 'master' as const,
         slotsRefreshInterval: SLOTS_REFRESH_MS
       }
       this.cmd = new Cluster([...target.nodes], base)

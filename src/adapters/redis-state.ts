@@ -201,6 +201,24 @@ export async function restoreOwned (client: RedisClient, keys: RedisKeys, node: 
   return out
 }
 
+/** A channel's cluster-wide counts. */
+export async function readChannel (client: RedisClient, keys: RedisKeys, appId: string, channel: string): Promise<ChannelCounts> {
+  const [subscriptions, users] = await SCRIPTS.channel.run(client, [keys.prefix, appId, channel], [keys.channel(appId, channel)]) as [number, number]
+  return countsOf(channel, subscriptions, users)
+}
+
+/** The app's occupied channels whose name starts with `prefix`, with their counts. */
+export async function readChannels (client: RedisClient, keys: RedisKeys, appId: string, prefix: string): Promise<Map<string, ChannelCounts>> {
+  const names = new Set<string>()
+  for (const field of await client.smembers(keys.occupied(appId))) {
+    const name = field.slice(0, field.lastIndexOf('\n'))
+    if (name.startsWith(prefix)) names.add(name)
+  }
+  const list = [...names]
+  const counts = await Promise.all(list.map(async (name) => await readChannel(client, keys, appId, name)))
+  return new Map(counts.map((c, i) => [list[i] as string, c]))
+}
+
 export function countsOf (channel: string, subscriptionCount: number, userCount: number): ChannelCounts {
   return channelType(channel).kind === 'presence' ? { subscriptionCount, userCount } : { subscriptionCount }
 }

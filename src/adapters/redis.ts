@@ -23,7 +23,8 @@ import {
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS, type RedisClient } from './redis-scripts.js'
 import { keyPrefixProblem, REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
-import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapNode, restoreOwned } from './redis-state.js'
+import { fieldOf, hasDecisions, membersOf, OwnedState, readChannel, readChannels, reapNode, restoreOwned } from './redis-state.js'
+import { NodeIndex } from './redis-index.js'
 import { RedisBus } from './redis-bus.js'
 import { RedisKeys } from './redis-keys.js'
 import { RedisRates } from './redis-rates.js'
@@ -45,6 +46,7 @@ export class RedisAdapter implements Adapter {
   readonly #ttlMs: number
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
+  readonly #index: NodeIndex
   readonly #dirtyCounts = new Set<string>()
   readonly #rates: RedisRates
   /** This node's barriers waiting for their echo (see `barrier`). */
@@ -73,6 +75,7 @@ export class RedisAdapter implements Adapter {
     this.cluster = this.#bus.cluster
     this.#cmd = this.#bus.cmd
     this.#sub = this.#bus.sub
+    this.#index = new NodeIndex(this.#cmd, this.#keys, this.nodeId, this.#owned)
     for (const client of [this.#cmd, this.#sub]) {
       client.on('error', (error: Error) => { this.#connectionError(error) })
     }
@@ -149,29 +152,6 @@ export class RedisAdapter implements Adapter {
     return await SCRIPTS[script].run(this.#cmd, this.#args(appId, ...rest), [this.#keys.app(appId)])
   }
 
-  /** Channels ("app\nchannel") and apps this node has put in its index in Redis (written before any record there). */
-  readonly #indexed = { channels: new Set<string>(), apps: new Set<string>() }
-
-  async #indexChannel (appId: string, channel: string): Promise<void> {
-    const field = fieldOf(appId, channel)
-    if (this.#indexed.channels.has(field)) return
-    await this.#cmd.sadd(this.#keys.nodeChannels(this.nodeId), field)
-    this.#indexed.channels.add(field)
-  }
-
-  /** Drops the channel from the index once the node has nothing there. */
-  async #unindexChannel (appId: string, channel: string): Promise<void> {
-    const field = fieldOf(appId, channel)
-    if (this.#owned.inChannel(field) || !this.#indexed.channels.delete(field)) return
-    await this.#cmd.srem(this.#keys.nodeChannels(this.nodeId), field)
-  }
-
-  async #indexApp (appId: string): Promise<void> {
-    if (this.#indexed.apps.has(appId)) return
-    await this.#cmd.sadd(this.#keys.nodeApps(this.nodeId), appId)
-    this.#indexed.apps.add(appId)
-  }
-
   #args (...rest: Array<string | number>): Array<string | number> {
     return [this.keyPrefix, this.nodeId, ...rest]
   }
@@ -187,12 +167,10 @@ export class RedisAdapter implements Adapter {
         this.#resync = false
         await loadScripts(this.#cmd)
         await SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs), [this.#keys.nodes])
-        this.#indexed.channels.clear()
-        this.#indexed.apps.clear()
+        this.#index.clear()
         const decisions = await restoreOwned(this.#cmd, this.#keys, this.nodeId, this.#owned,
           (appId, channel) => this.#node?.localCount(appId, channel) ?? 0)
-        for (const field of [...this.#owned.channels.keys(), ...this.#owned.memberChannels.keys()]) this.#indexed.channels.add(field)
-        for (const appId of this.#owned.apps()) this.#indexed.apps.add(appId)
+        this.#index.restored()
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
       } while (this.#resync)
       this.#synced = true
@@ -231,12 +209,12 @@ export class RedisAdapter implements Adapter {
       return
     }
     void (async () => {
-      const [[added, dead], shardsChanged] = await Promise.all([
-        SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs), [this.#keys.nodes]) as Promise<[number, string[]]>,
-        this.#bus.shardsChanged()
-      ])
+      const [[added, dead], shardsChanged] = await Promise.all([SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs),
+        [this.#keys.nodes]) as Promise<[number, string[]]>, this.#bus.shardsChanged()])
       // This node had been reaped, Redis (or a shard) lost its data, or a write failed: write it back.
       if (added === 1 || shardsChanged || this.#resync) this.#sync()
+      // A survivor may still be removing this node's records (its lease runs for one TTL): once more then.
+      if (added === 1) setTimeout(() => { if (this.ready()) this.#sync() }, this.#ttlMs).unref()
       for (const node of dead) {
         if (node === this.nodeId) continue
         const decisions = await reapNode(this.#cmd, this.#keys, node, false, this.#ttlMs)
@@ -264,7 +242,7 @@ export class RedisAdapter implements Adapter {
     this.#owned.channels.set(fieldOf(appId, channel), { appId, channel })
     if (this.#unsynced()) return false
     try {
-      await this.#indexChannel(appId, channel)
+      await this.#index.channel(appId, channel)
       const [occupied] = await Promise.all([
         this.#onChannel('subscribe', appId, channel, this.#local().localCount(appId, channel)),
         this.#cmd.sadd(this.#keys.occupied(appId), fieldOf(channel, this.nodeId)),
@@ -288,7 +266,7 @@ export class RedisAdapter implements Adapter {
       this.#cmd.srem(this.#keys.occupied(appId), fieldOf(channel, this.nodeId)),
       this.#bus.unsubscribe(this.#topic(appId, channel))
     ])
-    await this.#unindexChannel(appId, channel)
+    await this.#index.dropChannel(appId, channel)
     return vacated === 1
   }
 
@@ -349,34 +327,22 @@ export class RedisAdapter implements Adapter {
 
   async channels (appId: string, prefix = ''): Promise<Map<string, ChannelCounts>> {
     this.#needRedis()
-    const names = new Set<string>()
-    for (const field of await this.#cmd.smembers(this.#keys.occupied(appId))) {
-      const name = field.slice(0, field.lastIndexOf('\n'))
-      if (name.startsWith(prefix)) names.add(name)
-    }
-    const counts = await Promise.all([...names].map(async (name) => await this.#channelCounts(appId, name)))
-    return new Map(counts.map((c, i) => [[...names][i] as string, c]))
+    return await readChannels(this.#cmd, this.#keys, appId, prefix)
   }
 
   async channel (appId: string, channel: string): Promise<ChannelCounts> {
     this.#needRedis()
-    return await this.#channelCounts(appId, channel)
-  }
-
-  async #channelCounts (appId: string, channel: string): Promise<ChannelCounts> {
-    const [subscriptions, users] = await SCRIPTS.channel.run(this.#cmd, [this.keyPrefix, appId, channel],
-      [this.#keys.channel(appId, channel)]) as [number, number]
-    return countsOf(channel, subscriptions, users)
+    return await readChannel(this.#cmd, this.#keys, appId, channel)
   }
 
   async addMember (appId: string, channel: string, socketId: string, member: PresenceMember, maxMembers: number):
   Promise<AddMemberResult> {
     this.#needRedis()
-    await this.#indexChannel(appId, channel)
+    await this.#index.channel(appId, channel)
     const reply = await this.#onChannel('addMember', appId, channel,
       socketId, member.id, JSON.stringify(member.info ?? null), maxMembers) as Array<string | number>
     if (reply[0] === -1) {
-      void this.#unindexChannel(appId, channel).catch(() => { this.#resync = true })
+      void this.#index.dropChannel(appId, channel).catch(() => { this.#resync = true })
       return { ok: false }
     }
     this.#owned.addMember(appId, channel, socketId, member)
@@ -386,7 +352,7 @@ export class RedisAdapter implements Adapter {
   async removeMember (appId: string, channel: string, socketId: string): Promise<RemovedMember | undefined> {
     if (!this.#owned.removeMember(appId, channel, socketId) || this.#unsynced()) return undefined
     const reply = await this.#onChannel('removeMember', appId, channel, socketId)
-    await this.#unindexChannel(appId, channel)
+    await this.#index.dropChannel(appId, channel)
     return Array.isArray(reply) ? { userId: String(reply[0]), seq: Number(reply[1]) } : undefined
   }
 
@@ -411,7 +377,7 @@ export class RedisAdapter implements Adapter {
     if (this.#owned.users.has(key)) return false
     this.#owned.users.set(key, { appId, userId, socketId })
     if (this.#unsynced()) return false
-    await this.#indexApp(appId)
+    await this.#index.app(appId)
     return await this.#onApp('addUser', appId, userId, socketId) === 1
   }
 
@@ -434,7 +400,7 @@ export class RedisAdapter implements Adapter {
       this.#owned.addConnection(appId)
       return true
     }
-    await this.#indexApp(appId)
+    await this.#index.app(appId)
     const counted = await this.#onApp('addConnection', appId, max) === 1
     if (counted) this.#owned.addConnection(appId)
     return counted
@@ -465,16 +431,7 @@ export class RedisAdapter implements Adapter {
     if (this.#dirtyCounts.size > 0) this.#flushCounts()
     const topics = [this.#all]
     if (this.cluster) for (const { appId, channel } of this.#owned.channels.values()) topics.push(this.#topic(appId, channel))
-    await Promise.all(topics.map(async (topic) => {
-      const { id, echoed } = this.#barriers.open()
-      try {
-        await this.#bus.publish(topic, encodeMessage(this.nodeId, { type: 'barrier', id }))
-      } catch (error) {
-        this.#barriers.cancel(id)
-        throw error
-      }
-      await echoed
-    }))
+    await this.#barriers.pass(this.nodeId, topics, async (topic, text) => { await this.#bus.publish(topic, text) })
   }
 
   /** Removes this node's records from Redis (announcing what that decided) and closes both connections. */
