@@ -95,7 +95,9 @@ class Node {
     }))
     const child = fork(new URL('../dist/cli/main.js', import.meta.url).pathname, [], {
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', BROADCASTT_CONFIG: config },
-      execArgv: ['--import', 'tsx', '--import', PROBE, '--expose-gc'],
+      // BENCH_CPU_PROF=dir: each node writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+      execArgv: ['--import', 'tsx', '--import', PROBE, '--expose-gc',
+        ...(process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`])],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc']
     })
     const node = new Node(port, child, config)
