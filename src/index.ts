@@ -137,7 +137,7 @@ export type {
 } from './options.js'
 export type { App, AppStore } from './apps/app-store.js'
 export type { AppCacheOptions, PostgresAppStoreConfigInput } from './apps/store-options.js'
-export type { RedisAdapterConfig } from './adapters/config.js'
+export type { AdapterConfig, RedisAdapterConfig, RedisClusterAdapterConfig } from './adapters/config.js'
 export { RedisAdapter } from './adapters/redis.js'
 export type { RedisAdapterOptions, AdapterLogger } from './adapters/redis-options.js'
 export { MemoryAdapter, MemoryBroker, type MemoryAdapterOptions } from './adapters/memory.js'

@@ -8,7 +8,7 @@ import { DIALECT_NAMES, type DialectName } from './protocol/dialect.js'
 import { InvalidOptionsError } from './errors.js'
 import type { Adapter } from './adapters/adapter.js'
 import type { RedisOptions } from 'ioredis'
-import { isAdapterConfig, RedisAdapterConfigSchema, type RedisAdapterConfig } from './adapters/config.js'
+import { AdapterConfigSchema, adapterConfigSchema, isAdapterConfig, type AdapterConfig } from './adapters/config.js'
 import { redisOptionsProblem } from './adapters/redis-options.js'
 import type { AuthorizeOptions } from './authorize/options.js'
 import type { AppStore } from './apps/app-store.js'
@@ -263,7 +263,7 @@ export const OptionsSchema = Type.Object({
   rest: RestSchema,
   webhookDelivery: WebhookDeliverySchema,
   console: ConsoleSchema,
-  adapter: Type.Optional(RedisAdapterConfigSchema),
+  adapter: Type.Optional(AdapterConfigSchema),
   appStore: Type.Optional(PostgresAppStoreSchema),
   appCache: AppCacheSchema
 }, { additionalProperties: false })
@@ -301,10 +301,11 @@ export interface BroadcasttOptions {
   clock?: Clock
   /**
    * The adapter that moves messages and shared state between nodes (docs/scaling.md). An instance is owned
-   * by the host: the plugin attaches its hub to it and never closes it. `{ type: 'redis', url, ... }` makes
-   * the plugin create (and close) a Redis adapter. Default: a memory adapter (one node).
+   * by the host: the plugin attaches its hub to it and never closes it. `{ type: 'redis', url, ... }` or
+   * `{ type: 'redis-cluster', nodes, ... }` makes the plugin create (and close) a Redis adapter. Default: a
+   * memory adapter (one node).
    */
-  adapter?: Adapter | RedisAdapterConfig
+  adapter?: Adapter | AdapterConfig
   /** Channel authorization and user authentication routes served in-process (docs/embedding.md). */
   authorize?: AuthorizeOptions
   /** Apps looked up at run time: a PostgreSQL table the plugin reads, or the host's own store (docs/apps.md). */
@@ -409,6 +410,14 @@ export function resolveOptions (input: unknown, root = 'options'): ResolvedOptio
   if (redisProblem !== undefined) throw new InvalidOptionsError(`${root === '' ? '' : root + '.'}adapter.redis.${redisProblem}`)
   const problem = notData(rest, root)
   if (problem !== undefined) throw new InvalidOptionsError(problem)
+  if (isAdapterConfig(adapter)) {
+    // Checked against the schema of its `type` first, so an error names the field rather than the union.
+    const bad = Value.Errors(adapterConfigSchema(adapterData.type), adapterData).First()
+    if (bad !== undefined) {
+      const what = bad.message === 'Expected required property' ? 'required' : bad.message
+      throw new InvalidOptionsError(`${[root, 'adapter', dottedPath(bad.path)].filter((part) => part !== '').join('.')}: ${what}`)
+    }
+  }
   const value = Value.Default(OptionsSchema, Value.Clone(rest))
   const first = Value.Errors(OptionsSchema, value).First()
   if (first !== undefined) {

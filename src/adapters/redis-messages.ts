@@ -102,6 +102,20 @@ export class PendingBarriers {
     return { id, echoed }
   }
 
+  /** Publishes a barrier of `node` on each topic and resolves once every echo came back. */
+  async pass (node: string, topics: readonly string[], publish: (topic: string, text: string) => Promise<void>): Promise<void> {
+    await Promise.all(topics.map(async (topic) => {
+      const { id, echoed } = this.open()
+      try {
+        await publish(topic, encodeMessage(node, { type: 'barrier', id }))
+      } catch (error) {
+        this.cancel(id)
+        throw error
+      }
+      await echoed
+    }))
+  }
+
   /** The echo of barrier `id` arrived. */
   arrived (id: string): void {
     this.#waiting.get(id)?.()

@@ -4,20 +4,19 @@
  * unreachable each node counts the rate alone (a documented N× at worst), so requests are never refused
  * for want of Redis.
  */
-import type { Redis } from 'ioredis'
 import { TokenBuckets } from '../hub/token-bucket.js'
-import { SCRIPTS } from './redis-scripts.js'
+import type { RedisKeys } from './redis-keys.js'
+import { SCRIPTS, type RedisClient } from './redis-scripts.js'
 
 export class RedisRates {
   readonly #local = new TokenBuckets()
 
-  constructor (private readonly keyPrefix: string) {}
+  constructor (private readonly keys: RedisKeys) {}
 
   /** Takes `count` tokens through `client` (undefined while Redis is unreachable: counted by this node). */
-  async take (client: Redis | undefined, appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
+  async take (client: RedisClient | undefined, appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
     if (perSecond <= 0) return true
     if (client === undefined) return this.#local.take(`${appId}\n${bucket}`, perSecond, count, Date.now())
-    const key = `${this.keyPrefix}r:${appId}:${bucket}`
-    return await SCRIPTS.takeTokens.run(client, [this.keyPrefix, perSecond, count], [key]) === 1
+    return await SCRIPTS.takeTokens.run(client, [this.keys.prefix, perSecond, count], [this.keys.rate(appId, bucket)]) === 1
   }
 }

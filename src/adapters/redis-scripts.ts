@@ -1,27 +1,39 @@
 /**
- * The Redis adapter's Lua scripts: every decision (occupied/vacated, member added/removed, user
- * online/offline, connection quota, a dead node's removal) is one script, so it is atomic cluster-wide.
+ * The Redis adapter's Lua scripts. Every decision (occupied/vacated, member added/removed, user
+ * online/offline, connection quota) is one script on the keys of one hash slot, so it is atomic and runs
+ * unchanged on a single Redis and on Redis Cluster. Key layout (P = the key prefix, `{…}` a hash tag; apps
+ * ids never contain ':'; `\n` separates parts of a field), per slot:
  *
- * Keys, all under the cluster's key prefix P (apps ids never contain ':'; `\n` separates parts of a field):
- *   P nodes               ZSET   node id → time (ms, Redis clock) its records expire unless refreshed
- *   P n:{node}:ch         SET    "app\nchannel" the node serves          (the node's own records, removed
- *   P n:{node}:pm         HASH   "app\nchannel\nsocket" → user id          by whoever reaps the node)
- *   P n:{node}:us         SET    "app\nuser\nsocket" signed-in connections
- *   P n:{node}:cc         SET    apps the node counts connections of
- *   P c:{app}:{channel}   HASH   node → local subscriber count (the nodes serving the channel)
- *   P a:{app}             SET    occupied channels of the app
- *   P p:{app}:{channel}   HASH   socket → user id            P pu:… HASH user id → its connections there
- *   P pi:{app}:{channel}  HASH   user id → user_info JSON    P q:…  per-channel sequence number (see seq_next)
- *   P k:{app}:{channel}   STRING the cached event (a message as published, with its seq), with a TTL
- *   P u:{app}             HASH   user id → signed-in connections, cluster-wide
- *   P cc:{app}            HASH   node → connections of the app
- *   P r:{app}:{bucket}    HASH   a rate's token bucket: t tokens, a ms they were counted (expires when full)
- * Pub/sub: P m:{app}:{channel} carries a channel's messages; P all carries terminate and watchlist notices.
- * Scripts build key names from P (passed as ARGV[1]), so the adapter needs a single Redis (or a Sentinel
- * group), not Redis Cluster.
+ *   channel slot {app:channel}
+ *   P c:{app:ch}         HASH   node → local subscriber count (the nodes serving the channel)
+ *   P p:{app:ch}         HASH   socket → user id           P pu:… HASH user id → its connections there
+ *   P pi:{app:ch}        HASH   user id → user_info JSON   P q:…  per-channel sequence number (see seq_next)
+ *   P pm:{app:ch}:node   SET    the node's presence sockets in the channel
+ *   P k:{app:ch}         STRING the cached event (a message as published, with its seq), with a TTL
+ *   P m:{app:ch}         pub/sub topic of the channel's messages (SPUBLISH on Redis Cluster)
+ *   app slot {app}
+ *   P a:{app}            SET    "channel\nnode" for every node serving a channel (the app's occupied channels)
+ *   P u:{app}            HASH   user id → signed-in connections, cluster-wide
+ *   P us:{app}:node      SET    "user\nsocket" the node's signed-in connections
+ *   P cc:{app}           HASH   node → connections of the app
+ *   P r:{app}:bucket     HASH   a rate's token bucket: t tokens, a ms they were counted (expires when full)
+ *   node slot {node}     (an index of where the node has records, for reaping and restoring it)
+ *   P n:{node}:ch        SET    "app\nchannel" where the node subscribes or has presence members
+ *   P n:{node}:apps      SET    apps where the node has signed-in connections or counts connections
+ *   nodes slot {nodes}
+ *   P {nodes}            ZSET   node id → time (ms, Redis clock) its records expire unless refreshed
+ *   P {nodes}:reaping    SET    nodes a survivor is removing
+ *   P {all}              pub/sub topic of terminate, watchlist, app_changed notices and barriers
+ *
+ * A dead node is removed slot by slot (REAP_CHANNEL per channel of its index, REAP_APP per app), each step
+ * idempotent, so a survivor that dies midway leaves the rest to the next one. Scripts take the key prefix as
+ * ARGV[1] and a key of their slot as KEYS[1] (which routes them on Redis Cluster).
  */
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
+
+/** A command connection: one Redis, or a Redis Cluster. */
+export type RedisClient = Redis | Cluster
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -29,6 +41,7 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local function ctag(app, ch) return '{' .. app .. ':' .. ch .. '}' end
 -- Per-channel sequence numbers (presence decisions, cached events). A counter expires SEQ_IDLE_MS after it
 -- last moved, and a missing one starts at the Redis clock in microseconds: past every number it gave before,
 -- as long as no channel takes a million numbers a second. So no counter outlives its channel for long.
@@ -47,35 +60,31 @@ local function seq_next(qk)
   redis.call('PEXPIRE', qk, SEQ_IDLE_MS)
   return seq
 end
-local function split(s)
-  local out = {}
-  for part in string.gmatch(s, '[^\\n]+') do out[#out + 1] = part end
-  return out
-end
+-- { 1 when the channel became vacated, 1 when the node had served it }
 local function unsubscribe(node, app, ch)
-  local key = P .. 'c:' .. app .. ':' .. ch
-  redis.call('SREM', P .. 'n:' .. node .. ':ch', app .. '\\n' .. ch)
-  if redis.call('HDEL', key, node) == 1 and redis.call('HLEN', key) == 0 then
-    redis.call('SREM', P .. 'a:' .. app, ch)
-    return 1
+  local key = P .. 'c:' .. ctag(app, ch)
+  if redis.call('HDEL', key, node) == 1 then
+    if redis.call('HLEN', key) == 0 then return { 1, 1 } end
+    return { 0, 1 }
   end
-  return 0
+  return { 0, 0 }
 end
 local function remove_member(node, app, ch, sock)
-  local pk = P .. 'p:' .. app .. ':' .. ch
+  local T = ctag(app, ch)
+  local pk = P .. 'p:' .. T
   local user = redis.call('HGET', pk, sock)
+  redis.call('SREM', P .. 'pm:' .. T .. ':' .. node, sock)
   if not user then return nil end
   redis.call('HDEL', pk, sock)
-  redis.call('HDEL', P .. 'n:' .. node .. ':pm', app .. '\\n' .. ch .. '\\n' .. sock)
-  local puk = P .. 'pu:' .. app .. ':' .. ch
+  local puk = P .. 'pu:' .. T
   if redis.call('HINCRBY', puk, user, -1) > 0 then return nil end
   redis.call('HDEL', puk, user)
-  redis.call('HDEL', P .. 'pi:' .. app .. ':' .. ch, user)
-  return { user, seq_next(P .. 'q:' .. app .. ':' .. ch) }
+  redis.call('HDEL', P .. 'pi:' .. T, user)
+  return { user, seq_next(P .. 'q:' .. T) }
 end
 local function remove_user(node, app, user, sock)
-  if redis.call('SREM', P .. 'n:' .. node .. ':us', app .. '\\n' .. user .. '\\n' .. sock) == 0 then return 0 end
-  local key = P .. 'u:' .. app
+  if redis.call('SREM', P .. 'us:{' .. app .. '}:' .. node, user .. '\\n' .. sock) == 0 then return 0 end
+  local key = P .. 'u:{' .. app .. '}'
   if redis.call('HINCRBY', key, user, -1) <= 0 then
     redis.call('HDEL', key, user)
     return 1
@@ -89,54 +98,37 @@ local function sum(values)
 end
 `
 
-/** ARGV: P, node, app, channel, local count → 1 when the channel became occupied. */
+/** Channel slot. ARGV: P, node, app, channel, local count → 1 when the channel became occupied. */
 const SUBSCRIBE = `
 local node, app, ch = ARGV[2], ARGV[3], ARGV[4]
-local key = P .. 'c:' .. app .. ':' .. ch
+local key = P .. 'c:' .. ctag(app, ch)
 local had = redis.call('HLEN', key)
 redis.call('HSET', key, node, ARGV[5])
-redis.call('SADD', P .. 'n:' .. node .. ':ch', app .. '\\n' .. ch)
-if had == 0 then
-  redis.call('SADD', P .. 'a:' .. app, ch)
-  return 1
-end
+if had == 0 then return 1 end
 return 0`
 
-/** ARGV: P, node, app, channel → 1 when the channel became vacated. */
-const UNSUBSCRIBE = 'return unsubscribe(ARGV[2], ARGV[3], ARGV[4])'
+/** Channel slot. ARGV: P, node, app, channel → 1 when the channel became vacated. */
+const UNSUBSCRIBE = 'return unsubscribe(ARGV[2], ARGV[3], ARGV[4])[1]'
 
-/** ARGV: P, node, app, channel, count: the node's subscriber count, kept only while it serves the channel. */
+/** Channel slot. ARGV: P, node, app, channel, count: the node's subscriber count, kept only while it serves the channel. */
 const COUNT = `
-local key = P .. 'c:' .. ARGV[3] .. ':' .. ARGV[4]
+local key = P .. 'c:' .. ctag(ARGV[3], ARGV[4])
 if redis.call('HEXISTS', key, ARGV[2]) == 1 then redis.call('HSET', key, ARGV[2], ARGV[5]) end
 return 0`
 
-/** ARGV: P, app, channel → { subscription count, user count }. */
+/** Channel slot. ARGV: P, app, channel → { subscription count, user count }. */
 const CHANNEL = `
-local app, ch = ARGV[2], ARGV[3]
-return { sum(redis.call('HVALS', P .. 'c:' .. app .. ':' .. ch)), redis.call('HLEN', P .. 'pu:' .. app .. ':' .. ch) }`
-
-/** ARGV: P, app, prefix → flat { channel, subscription count, user count, ... }. */
-const CHANNELS = `
-local app, prefix = ARGV[2], ARGV[3]
-local out = {}
-for _, ch in ipairs(redis.call('SMEMBERS', P .. 'a:' .. app)) do
-  if string.sub(ch, 1, #prefix) == prefix then
-    out[#out + 1] = ch
-    out[#out + 1] = sum(redis.call('HVALS', P .. 'c:' .. app .. ':' .. ch))
-    out[#out + 1] = redis.call('HLEN', P .. 'pu:' .. app .. ':' .. ch)
-  end
-end
-return out`
+local T = ctag(ARGV[2], ARGV[3])
+return { sum(redis.call('HVALS', P .. 'c:' .. T)), redis.call('HLEN', P .. 'pu:' .. T) }`
 
 /**
- * ARGV: P, node, app, channel, socket, user, info JSON, max members →
+ * Channel slot. ARGV: P, node, app, channel, socket, user, info JSON, max members →
  * { -1 } when full, else { 1 first | 0 not, seq, user, info, user, info, ... }.
  */
 const ADD_MEMBER = `
 local node, app, ch, sock, user = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local pk, puk = P .. 'p:' .. app .. ':' .. ch, P .. 'pu:' .. app .. ':' .. ch
-local pik, qk = P .. 'pi:' .. app .. ':' .. ch, P .. 'q:' .. app .. ':' .. ch
+local T = ctag(app, ch)
+local pk, puk, pik, qk = P .. 'p:' .. T, P .. 'pu:' .. T, P .. 'pi:' .. T, P .. 'q:' .. T
 local status = 0
 if redis.call('HEXISTS', pk, sock) == 0 then
   if redis.call('HEXISTS', puk, user) == 0 then
@@ -146,7 +138,7 @@ if redis.call('HEXISTS', pk, sock) == 0 then
   end
   redis.call('HINCRBY', puk, user, 1)
   redis.call('HSET', pk, sock, user)
-  redis.call('HSET', P .. 'n:' .. node .. ':pm', app .. '\\n' .. ch .. '\\n' .. sock, user)
+  redis.call('SADD', P .. 'pm:' .. T .. ':' .. node, sock)
 end
 local seq
 if status == 1 then seq = seq_next(qk) else seq = seq_now(qk) end
@@ -154,106 +146,122 @@ local out = { status, seq }
 for _, v in ipairs(redis.call('HGETALL', pik)) do out[#out + 1] = v end
 return out`
 
-/** ARGV: P, node, app, channel, socket → { user, seq } when it was the user's last connection, else nil. */
+/** Channel slot. ARGV: P, node, app, channel, socket → { user, seq } when it was the user's last connection, else nil. */
 const REMOVE_MEMBER = 'return remove_member(ARGV[2], ARGV[3], ARGV[4], ARGV[5])'
 
-/** ARGV: P, app, channel, pub/sub channel, message JSON without its closing brace, TTL ms → seq. */
+/** Channel slot. ARGV: P, node, app, channel → the node's presence sockets in the channel (restore compares). */
+const NODE_MEMBERS = "return redis.call('SMEMBERS', P .. 'pm:' .. ctag(ARGV[3], ARGV[4]) .. ':' .. ARGV[2])"
+
+/**
+ * Channel slot. ARGV: P, node, app, channel → what removing the node from the channel decided:
+ * { 1 when vacated, { user, seq, ... removed } }. Running it again decides nothing.
+ */
+const REAP_CHANNEL = `
+local node, app, ch = ARGV[2], ARGV[3], ARGV[4]
+local vacated = unsubscribe(node, app, ch)[1]
+local removed = {}
+local pmk = P .. 'pm:' .. ctag(app, ch) .. ':' .. node
+for _, sock in ipairs(redis.call('SMEMBERS', pmk)) do
+  local r = remove_member(node, app, ch, sock)
+  if r then removed[#removed + 1] = r[1]; removed[#removed + 1] = r[2] end
+end
+redis.call('DEL', pmk)
+return { vacated, removed }`
+
+/** Channel slot. ARGV: P, app, channel, pub/sub channel, message JSON without its closing brace, TTL ms, PUBLISH | SPUBLISH → seq. */
 const PUBLISH_CACHED = `
-local app, ch = ARGV[2], ARGV[3]
-local seq = seq_next(P .. 'q:' .. app .. ':' .. ch)
+local T = ctag(ARGV[2], ARGV[3])
+local seq = seq_next(P .. 'q:' .. T)
 local message = ARGV[5] .. ',"seq":' .. string.format('%.0f', seq) .. '}'
-local key = P .. 'k:' .. app .. ':' .. ch
+local key = P .. 'k:' .. T
 if tonumber(ARGV[6]) > 0 then redis.call('SET', key, message, 'PX', ARGV[6]) else redis.call('DEL', key) end
-redis.call('PUBLISH', ARGV[4], message)
+redis.call(ARGV[7], ARGV[4], message)
 return seq`
 
-/** ARGV: P, app, channel → { message, ms left } or nil. */
+/** Channel slot. ARGV: P, app, channel → { message, ms left } or nil. */
 const GET_CACHE = `
-local key = P .. 'k:' .. ARGV[2] .. ':' .. ARGV[3]
+local key = P .. 'k:' .. ctag(ARGV[2], ARGV[3])
 local message = redis.call('GET', key)
 if not message then return nil end
 return { message, redis.call('PTTL', key) }`
 
-/** ARGV: P, node, app, user, socket → 1 when the user came online. */
+/** App slot. ARGV: P, node, app, user, socket → 1 when the user came online. */
 const ADD_USER = `
 local node, app, user = ARGV[2], ARGV[3], ARGV[4]
-if redis.call('SADD', P .. 'n:' .. node .. ':us', app .. '\\n' .. user .. '\\n' .. ARGV[5]) == 0 then return 0 end
-if redis.call('HINCRBY', P .. 'u:' .. app, user, 1) == 1 then return 1 end
+if redis.call('SADD', P .. 'us:{' .. app .. '}:' .. node, user .. '\\n' .. ARGV[5]) == 0 then return 0 end
+if redis.call('HINCRBY', P .. 'u:{' .. app .. '}', user, 1) == 1 then return 1 end
 return 0`
 
-/** ARGV: P, node, app, user, socket → 1 when the user went offline. */
+/** App slot. ARGV: P, node, app, user, socket → 1 when the user went offline. */
 const REMOVE_USER = 'return remove_user(ARGV[2], ARGV[3], ARGV[4], ARGV[5])'
 
-/** ARGV: P, node, app, max (0 = none) → 1 when counted, 0 when the app is full. */
+/** App slot. ARGV: P, node, app → the node's "user\nsocket" signed-in connections of the app (restore compares). */
+const NODE_USERS = "return redis.call('SMEMBERS', P .. 'us:{' .. ARGV[3] .. '}:' .. ARGV[2])"
+
+/** App slot. ARGV: P, node, app, max (0 = none) → 1 when counted, 0 when the app is full. */
 const ADD_CONNECTION = `
 local node, app, max = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local key = P .. 'cc:' .. app
+local key = P .. 'cc:{' .. app .. '}'
 if max > 0 and sum(redis.call('HVALS', key)) >= max then return 0 end
 redis.call('HINCRBY', key, node, 1)
-redis.call('SADD', P .. 'n:' .. node .. ':cc', app)
 return 1`
 
-/** ARGV: P, node, app, count: sets the node's connection count of an app (restore). */
+/** App slot. ARGV: P, node, app, count: sets the node's connection count of an app (restore). */
 const SET_CONNECTIONS = `
-local key = P .. 'cc:' .. ARGV[3]
-if tonumber(ARGV[4]) > 0 then
-  redis.call('HSET', key, ARGV[2], ARGV[4])
-  redis.call('SADD', P .. 'n:' .. ARGV[2] .. ':cc', ARGV[3])
-else
-  redis.call('HDEL', key, ARGV[2])
-end
+local key = P .. 'cc:{' .. ARGV[3] .. '}'
+if tonumber(ARGV[4]) > 0 then redis.call('HSET', key, ARGV[2], ARGV[4]) else redis.call('HDEL', key, ARGV[2]) end
 return 0`
 
-/** ARGV: P, node, app. */
+/** App slot. ARGV: P, node, app. */
 const REMOVE_CONNECTION = `
-local key = P .. 'cc:' .. ARGV[3]
+local key = P .. 'cc:{' .. ARGV[3] .. '}'
 if redis.call('HINCRBY', key, ARGV[2], -1) <= 0 then redis.call('HDEL', key, ARGV[2]) end
 return 0`
 
+/** App slot. ARGV: P, node, app → { user, ... offline }: removes the node's connections of the app. */
+const REAP_APP = `
+local node, app = ARGV[2], ARGV[3]
+local offline = {}
+local usk = P .. 'us:{' .. app .. '}:' .. node
+for _, f in ipairs(redis.call('SMEMBERS', usk)) do
+  local i = string.find(f, '\\n', 1, true)
+  local user = string.sub(f, 1, i - 1)
+  if remove_user(node, app, user, string.sub(f, i + 1)) == 1 then offline[#offline + 1] = user end
+end
+redis.call('DEL', usk)
+redis.call('HDEL', P .. 'cc:{' .. app .. '}', node)
+return offline`
+
 /**
- * ARGV: P, node, TTL ms → { 1 when the node was not registered (new, reaped or Redis lost its data),
- * ids of nodes whose records expired }.
+ * Nodes slot. ARGV: P, node, TTL ms → { 1 when the node was not registered (new, reaped or Redis lost its
+ * data), ids of nodes whose records expired }.
  */
 const HEARTBEAT = `
 local now = now_ms()
-local added = redis.call('ZADD', P .. 'nodes', now + tonumber(ARGV[3]), ARGV[2])
-return { added, redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now, 'LIMIT', 0, 20) }`
+local zk = P .. '{nodes}'
+local added = redis.call('ZADD', zk, now + tonumber(ARGV[3]), ARGV[2])
+if redis.call('SREM', zk .. ':reaping', ARGV[2]) == 1 then added = 1 end
+return { added, redis.call('ZRANGEBYSCORE', zk, '-inf', now, 'LIMIT', 0, 20) }`
 
 /**
- * ARGV: P, node, force ('1' for a node removing itself) → what removing the node's records decided:
- * { { app, channel, ... vacated }, { app, channel, user, seq, ... removed }, { app, user, ... offline } },
- * or nil when the node is alive again or another node removed it first.
+ * Nodes slot. ARGV: P, node, force ('1' for a node removing itself), lease ms → 1 when the caller is to
+ * remove the node's records: it expired (or removes itself) and no other survivor holds a live lease on it.
+ * The lease (the node's score pushed forward) lets another survivor finish if this one dies midway.
  */
-const REAP = `
-local node = ARGV[2]
-local score = redis.call('ZSCORE', P .. 'nodes', node)
-if ARGV[3] ~= '1' and (not score or tonumber(score) > now_ms()) then return nil end
-redis.call('ZREM', P .. 'nodes', node)
-local vacated, removed, offline = {}, {}, {}
-local base = P .. 'n:' .. node
-for _, f in ipairs(redis.call('SMEMBERS', base .. ':ch')) do
-  local p = split(f)
-  if unsubscribe(node, p[1], p[2]) == 1 then vacated[#vacated + 1] = p[1]; vacated[#vacated + 1] = p[2] end
-end
-for _, f in ipairs(redis.call('HKEYS', base .. ':pm')) do
-  local p = split(f)
-  local r = remove_member(node, p[1], p[2], p[3])
-  if r then
-    removed[#removed + 1] = p[1]; removed[#removed + 1] = p[2]; removed[#removed + 1] = r[1]; removed[#removed + 1] = r[2]
-  end
-end
-for _, f in ipairs(redis.call('SMEMBERS', base .. ':us')) do
-  local p = split(f)
-  if remove_user(node, p[1], p[2], p[3]) == 1 then offline[#offline + 1] = p[1]; offline[#offline + 1] = p[2] end
-end
-for _, app in ipairs(redis.call('SMEMBERS', base .. ':cc')) do redis.call('HDEL', P .. 'cc:' .. app, node) end
-redis.call('DEL', base .. ':ch', base .. ':pm', base .. ':us', base .. ':cc')
-return { vacated, removed, offline }`
+const CLAIM = `
+local zk = P .. '{nodes}'
+local score = redis.call('ZSCORE', zk, ARGV[2])
+local now = now_ms()
+if ARGV[3] ~= '1' and (not score or tonumber(score) > now) then return 0 end
+redis.call('ZADD', zk, now + tonumber(ARGV[4]), ARGV[2])
+redis.call('SADD', zk .. ':reaping', ARGV[2])
+return 1`
 
-/** ARGV: P, node → { channels, presence fields, user fields } the node owns in Redis (restore compares). */
-const OWNED = `
-local base = P .. 'n:' .. ARGV[2]
-return { redis.call('SMEMBERS', base .. ':ch'), redis.call('HKEYS', base .. ':pm'), redis.call('SMEMBERS', base .. ':us') }`
+/** Nodes slot. ARGV: P, node: the node's records are gone; forgets it unless it came back meanwhile. */
+const FORGET = `
+local zk = P .. '{nodes}'
+if redis.call('SREM', zk .. ':reaping', ARGV[2]) == 1 then redis.call('ZREM', zk, ARGV[2]) end
+return 0`
 
 /**
  * KEYS[1]: a token bucket; ARGV: P, tokens per second, count → 1 when `count` tokens were taken, else 0.
@@ -284,8 +292,8 @@ export class LuaScript {
     this.sha = createHash('sha1').update(this.source).digest('hex')
   }
 
-  /** Runs with `args` as ARGV (the key prefix first) and `keys` as KEYS, for scripts that name their keys. */
-  async run (client: Redis, args: ReadonlyArray<string | number>, keys: readonly string[] = []): Promise<unknown> {
+  /** Runs with `args` as ARGV (the key prefix first) and `keys` as KEYS: a key of the script's slot first. */
+  async run (client: RedisClient, args: ReadonlyArray<string | number>, keys: readonly string[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (error) {
@@ -300,23 +308,31 @@ export const SCRIPTS = {
   unsubscribe: new LuaScript(UNSUBSCRIBE),
   count: new LuaScript(COUNT),
   channel: new LuaScript(CHANNEL),
-  channels: new LuaScript(CHANNELS),
   addMember: new LuaScript(ADD_MEMBER),
   removeMember: new LuaScript(REMOVE_MEMBER),
+  nodeMembers: new LuaScript(NODE_MEMBERS),
+  reapChannel: new LuaScript(REAP_CHANNEL),
   publishCached: new LuaScript(PUBLISH_CACHED),
   getCache: new LuaScript(GET_CACHE),
   addUser: new LuaScript(ADD_USER),
   removeUser: new LuaScript(REMOVE_USER),
+  nodeUsers: new LuaScript(NODE_USERS),
   addConnection: new LuaScript(ADD_CONNECTION),
   setConnections: new LuaScript(SET_CONNECTIONS),
   removeConnection: new LuaScript(REMOVE_CONNECTION),
+  reapApp: new LuaScript(REAP_APP),
   heartbeat: new LuaScript(HEARTBEAT),
-  reap: new LuaScript(REAP),
-  owned: new LuaScript(OWNED),
+  claim: new LuaScript(CLAIM),
+  forget: new LuaScript(FORGET),
   takeTokens: new LuaScript(TAKE_TOKENS)
 } as const
 
-/** Loads every script into the server's script cache (after each connection: Redis may have restarted). */
-export async function loadScripts (client: Redis): Promise<void> {
-  await Promise.all(Object.values(SCRIPTS).map(async (script) => await client.script('LOAD', script.source)))
+/**
+ * Loads every script into the script cache of every primary (after each connection: Redis may have
+ * restarted); a script missing later (a restarted shard) is sent in full once by `run`.
+ */
+export async function loadScripts (client: RedisClient): Promise<void> {
+  const servers = client instanceof Cluster ? client.nodes('master') : [client]
+  await Promise.all(servers.flatMap((server) =>
+    Object.values(SCRIPTS).map(async (script) => await server.script('LOAD', script.source))))
 }

@@ -1,6 +1,6 @@
 /**
- * The cluster adapter on Redis (ioredis 5): one command connection (Lua scripts, PUBLISH) and one pub/sub
- * connection per node. A node subscribes to a channel's pub/sub topic on its first local subscriber and
+ * The cluster adapter on Redis (ioredis 5), a single Redis (or Sentinel group) or Redis Cluster: one command
+ * connection (Lua scripts, PUBLISH) and one pub/sub connection per node (redis-bus.ts). A node subscribes to a channel's pub/sub topic on its first local subscriber and
  * unsubscribes on its last, so it receives traffic only for the channels it serves; terminate and
  * watchlist notices travel on one topic every node listens to (handled locally at once, their echo dropped
  * by node id). Channel messages come back through Redis to their own node too: one order for every node.
@@ -8,41 +8,45 @@
  * Each node registers itself with an expiry it refreshes (`nodeTtlSeconds`); a survivor removes the
  * records of a node that stopped refreshing (killed, partitioned away) and announces what that decided.
  * While Redis is unreachable the node serves its own clients alone (see docs/scaling.md) and writes back
- * what it owns when Redis returns. Lua scripts and key layout: redis-scripts.ts; owned state: redis-state.ts;
+ * what it owns when Redis (or a restarted shard) returns. Lua scripts and key layout: redis-scripts.ts and
+ * redis-keys.ts; owned state, restore and reaping: redis-state.ts;
  * message format and barriers: redis-messages.ts; options: redis-options.ts.
  */
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { ClusterUnavailableError, InvalidOptionsError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
-import { loadScripts, SCRIPTS } from './redis-scripts.js'
-import { REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
-import { countsOf, fieldOf, hasDecisions, membersOf, OwnedState, reapDecisions, restoreOwned } from './redis-state.js'
+import { loadScripts, SCRIPTS, type RedisClient } from './redis-scripts.js'
+import { keyPrefixProblem, REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
+import { fieldOf, hasDecisions, membersOf, OwnedState, readChannel, readChannels, reapNode, restoreOwned } from './redis-state.js'
+import { NodeIndex } from './redis-index.js'
+import { RedisBus } from './redis-bus.js'
+import { RedisKeys } from './redis-keys.js'
 import { RedisRates } from './redis-rates.js'
 import { errorFields } from '../log-safe.js'
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
-
-/** Exponential reconnection backoff: 100 ms doubling up to 5 s. */
-const backoff = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000)
 
 export class RedisAdapter implements Adapter {
   readonly nodeId = randomUUID()
   /** `ready` when this node is connected and its state written back; `down` when the connection is lost. */
   readonly status = new EventEmitter<{ ready: [], down: [] }>()
   readonly keyPrefix: string
-  readonly #url: string
-  readonly #redisOptions: RedisOptions
-  readonly #cmd: Redis
-  readonly #sub: Redis
+  /** Whether this adapter runs on Redis Cluster. */
+  readonly cluster: boolean
+  readonly #bus: RedisBus
+  readonly #keys: RedisKeys
+  readonly #cmd: RedisClient
+  readonly #sub: RedisClient
   readonly #ttlMs: number
   readonly #log: AdapterLogger
   readonly #owned = new OwnedState()
+  readonly #index: NodeIndex
   readonly #dirtyCounts = new Set<string>()
   readonly #rates: RedisRates
   /** This node's barriers waiting for their echo (see `barrier`). */
@@ -59,17 +63,19 @@ export class RedisAdapter implements Adapter {
   constructor (options: RedisAdapterOptions = {}) {
     const problem = redisOptionsProblem(options.redis)
     if (problem !== undefined) throw new InvalidOptionsError(`redis.${problem}`)
-    this.#url = options.url ?? REDIS_DEFAULTS.url
+    const prefixProblem = keyPrefixProblem(options.keyPrefix)
+    if (prefixProblem !== undefined) throw new InvalidOptionsError(prefixProblem)
     this.keyPrefix = options.keyPrefix ?? REDIS_DEFAULTS.keyPrefix
     this.#ttlMs = Math.round((options.nodeTtlSeconds ?? REDIS_DEFAULTS.nodeTtlSeconds) * 1000)
     this.#log = options.logger ?? SILENT
-    this.#redisOptions = options.redis ?? {}
-    this.#rates = new RedisRates(this.keyPrefix)
-    const own: RedisOptions = {
-      ...this.#redisOptions, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false, retryStrategy: backoff
-    }
-    this.#cmd = new Redis(this.#url, own)
-    this.#sub = new Redis(this.#url, own)
+    this.#keys = new RedisKeys(this.keyPrefix)
+    this.#rates = new RedisRates(this.#keys)
+    const redis: RedisOptions = options.redis ?? {}
+    this.#bus = new RedisBus(options.nodes === undefined ? { url: options.url ?? REDIS_DEFAULTS.url } : { nodes: options.nodes }, redis)
+    this.cluster = this.#bus.cluster
+    this.#cmd = this.#bus.cmd
+    this.#sub = this.#bus.sub
+    this.#index = new NodeIndex(this.#cmd, this.#keys, this.nodeId, this.#owned)
     for (const client of [this.#cmd, this.#sub]) {
       client.on('error', (error: Error) => { this.#connectionError(error) })
     }
@@ -83,12 +89,12 @@ export class RedisAdapter implements Adapter {
       this.#barriers.endAll()
     })
     this.#sub.on('ready', () => { this.#resubscribe() })
-    this.#sub.on('message', (_topic: string, text: string) => { this.#onMessage(text) })
+    this.#bus.onMessage((text) => { this.#onMessage(text) })
   }
 
-  /** A new ioredis connection with the options of this adapter's (for work on a connection of its own). */
-  duplicateClient (): Redis {
-    return new Redis(this.#url, this.#redisOptions)
+  /** A new ioredis connection (a `Cluster` on Redis Cluster) with this adapter's options, for work of its own. */
+  duplicateClient (): RedisClient {
+    return this.#bus.duplicate()
   }
 
   ready (): boolean {
@@ -112,6 +118,9 @@ export class RedisAdapter implements Adapter {
     this.#timer.unref()
     // Start even when Redis is down: local clients are served and the connection keeps retrying.
     await Promise.all([this.#cmd.connect(), this.#sub.connect()].map(async (p) => await p.catch(() => {})))
+    // A Cluster may resolve connect() before its 'ready' listeners ran: start what they start if they have not.
+    if (this.#cmd.status === 'ready' && !this.#synced && this.#syncing === undefined) this.#sync()
+    if (this.#sub.status === 'ready' && !this.#subscribed && this.#subscribing === undefined) this.#resubscribe()
     // Ready once both the state is written back and the subscriber listens: `ready()` is then true.
     await Promise.all([this.#syncing, this.#subscribing])
   }
@@ -128,10 +137,20 @@ export class RedisAdapter implements Adapter {
   }
 
   #topic (appId: string, channel: string): string {
-    return `${this.keyPrefix}m:${appId}:${channel}`
+    return this.#keys.topic(appId, channel)
   }
 
-  get #all (): string { return `${this.keyPrefix}all` }
+  get #all (): string { return this.#keys.all }
+
+  /** Runs a script of a channel's slot with ARGV: prefix, node, app, channel, ...rest. */
+  async #onChannel (script: keyof typeof SCRIPTS, appId: string, channel: string, ...rest: Array<string | number>): Promise<unknown> {
+    return await SCRIPTS[script].run(this.#cmd, this.#args(appId, channel, ...rest), [this.#keys.channel(appId, channel)])
+  }
+
+  /** Runs a script of an app's slot with ARGV: prefix, node, app, ...rest. */
+  async #onApp (script: keyof typeof SCRIPTS, appId: string, ...rest: Array<string | number>): Promise<unknown> {
+    return await SCRIPTS[script].run(this.#cmd, this.#args(appId, ...rest), [this.#keys.app(appId)])
+  }
 
   #args (...rest: Array<string | number>): Array<string | number> {
     return [this.keyPrefix, this.nodeId, ...rest]
@@ -147,15 +166,18 @@ export class RedisAdapter implements Adapter {
       do {
         this.#resync = false
         await loadScripts(this.#cmd)
-        await SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs))
-        const decisions = await restoreOwned(this.#cmd, this.keyPrefix, this.nodeId, this.#owned,
+        await SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs), [this.#keys.nodes])
+        this.#index.clear()
+        const decisions = await restoreOwned(this.#cmd, this.#keys, this.nodeId, this.#owned,
           (appId, channel) => this.#node?.localCount(appId, channel) ?? 0)
+        this.#index.restored()
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
       } while (this.#resync)
       this.#synced = true
       this.#quietErrors = false
       this.#changed()
     })().catch((error: unknown) => {
+      this.#resync = true // the next heartbeat (or connection) tries again
       if (!this.#closed) this.#log.warn({ err: errorFields(error) }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
   }
@@ -172,7 +194,7 @@ export class RedisAdapter implements Adapter {
 
   #resubscribe (): void {
     const topics = [this.#all, ...[...this.#owned.channels.values()].map(({ appId, channel }) => this.#topic(appId, channel))]
-    const subscribing: Promise<void> = this.#sub.subscribe(...topics).then(() => {
+    const subscribing: Promise<void> = this.#bus.subscribe(topics).then(() => {
       this.#subscribed = true
       this.#changed()
     }, (error: unknown) => {
@@ -182,13 +204,20 @@ export class RedisAdapter implements Adapter {
   }
 
   #heartbeat (): void {
-    if (!this.ready()) return
+    if (!this.ready()) {
+      if (this.#resync && this.#syncing === undefined && this.#cmd.status === 'ready') this.#sync()
+      return
+    }
     void (async () => {
-      const [added, dead] = await SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs)) as [number, string[]]
-      if (added === 1) this.#sync() // this node had been reaped (or Redis lost its data): write it back
+      const [[added, dead], shardsChanged] = await Promise.all([SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs),
+        [this.#keys.nodes]) as Promise<[number, string[]]>, this.#bus.shardsChanged()])
+      // This node had been reaped, Redis (or a shard) lost its data, or a write failed: write it back.
+      if (added === 1 || shardsChanged || this.#resync) this.#sync()
+      // A survivor may still be removing this node's records (its lease runs for one TTL): once more then.
+      if (added === 1) setTimeout(() => { if (this.ready()) this.#sync() }, this.#ttlMs).unref()
       for (const node of dead) {
         if (node === this.nodeId) continue
-        const decisions = reapDecisions(await SCRIPTS.reap.run(this.#cmd, [this.keyPrefix, node, '0']))
+        const decisions = await reapNode(this.#cmd, this.#keys, node, false, this.#ttlMs)
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
       }
     })().catch((error: unknown) => { this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis node refresh failed') })
@@ -213,9 +242,11 @@ export class RedisAdapter implements Adapter {
     this.#owned.channels.set(fieldOf(appId, channel), { appId, channel })
     if (this.#unsynced()) return false
     try {
+      await this.#index.channel(appId, channel)
       const [occupied] = await Promise.all([
-        SCRIPTS.subscribe.run(this.#cmd, this.#args(appId, channel, this.#local().localCount(appId, channel))),
-        this.#sub.subscribe(this.#topic(appId, channel))
+        this.#onChannel('subscribe', appId, channel, this.#local().localCount(appId, channel)),
+        this.#cmd.sadd(this.#keys.occupied(appId), fieldOf(channel, this.nodeId)),
+        this.#bus.subscribe([this.#topic(appId, channel)])
       ])
       return occupied === 1
     } catch (error) {
@@ -231,9 +262,11 @@ export class RedisAdapter implements Adapter {
     this.#dirtyCounts.delete(key)
     if (this.#unsynced()) return false
     const [vacated] = await Promise.all([
-      SCRIPTS.unsubscribe.run(this.#cmd, this.#args(appId, channel)),
-      this.#sub.unsubscribe(this.#topic(appId, channel))
+      this.#onChannel('unsubscribe', appId, channel),
+      this.#cmd.srem(this.#keys.occupied(appId), fieldOf(channel, this.nodeId)),
+      this.#bus.unsubscribe(this.#topic(appId, channel))
     ])
+    await this.#index.dropChannel(appId, channel)
     return vacated === 1
   }
 
@@ -250,7 +283,7 @@ export class RedisAdapter implements Adapter {
       const owned = this.#owned.channels.get(key)
       if (owned === undefined) continue
       const { appId, channel } = owned
-      SCRIPTS.count.run(this.#cmd, this.#args(appId, channel, node.localCount(appId, channel))).catch(() => { this.#resync = true })
+      this.#onChannel('count', appId, channel, node.localCount(appId, channel)).catch(() => { this.#resync = true })
     }
     this.#dirtyCounts.clear()
   }
@@ -274,12 +307,13 @@ export class RedisAdapter implements Adapter {
     try {
       if (channel === undefined) {
         node.receive(message)
-        await this.#cmd.publish(this.#all, text)
+        await this.#bus.publish(this.#all, text)
       } else if (cacheSeconds !== undefined && message.type === 'event') {
-        await SCRIPTS.publishCached.run(this.#cmd,
-          [this.keyPrefix, message.appId, channel, this.#topic(message.appId, channel), text.slice(0, -1), cacheSeconds * 1000])
+        const topic = this.#topic(message.appId, channel)
+        await SCRIPTS.publishCached.run(this.#cmd, [this.keyPrefix, message.appId, channel, topic, text.slice(0, -1),
+          cacheSeconds * 1000, this.#bus.publishCommand], [topic])
       } else {
-        await this.#cmd.publish(this.#topic(message.appId, channel), text)
+        await this.#bus.publish(this.#topic(message.appId, channel), text)
       }
     } catch (error) {
       if (channel !== undefined) local()
@@ -293,45 +327,43 @@ export class RedisAdapter implements Adapter {
 
   async channels (appId: string, prefix = ''): Promise<Map<string, ChannelCounts>> {
     this.#needRedis()
-    const flat = await SCRIPTS.channels.run(this.#cmd, [this.keyPrefix, appId, prefix]) as Array<string | number>
-    const out = new Map<string, ChannelCounts>()
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      const name = String(flat[i])
-      out.set(name, countsOf(name, Number(flat[i + 1]), Number(flat[i + 2])))
-    }
-    return out
+    return await readChannels(this.#cmd, this.#keys, appId, prefix)
   }
 
   async channel (appId: string, channel: string): Promise<ChannelCounts> {
     this.#needRedis()
-    const [subscriptions, users] = await SCRIPTS.channel.run(this.#cmd, [this.keyPrefix, appId, channel]) as [number, number]
-    return countsOf(channel, subscriptions, users)
+    return await readChannel(this.#cmd, this.#keys, appId, channel)
   }
 
   async addMember (appId: string, channel: string, socketId: string, member: PresenceMember, maxMembers: number):
   Promise<AddMemberResult> {
     this.#needRedis()
-    const reply = await SCRIPTS.addMember.run(this.#cmd,
-      this.#args(appId, channel, socketId, member.id, JSON.stringify(member.info ?? null), maxMembers)) as Array<string | number>
-    if (reply[0] === -1) return { ok: false }
-    this.#owned.members.set(fieldOf(appId, channel, socketId), { appId, channel, socketId, member })
+    await this.#index.channel(appId, channel)
+    const reply = await this.#onChannel('addMember', appId, channel,
+      socketId, member.id, JSON.stringify(member.info ?? null), maxMembers) as Array<string | number>
+    if (reply[0] === -1) {
+      void this.#index.dropChannel(appId, channel).catch(() => { this.#resync = true })
+      return { ok: false }
+    }
+    this.#owned.addMember(appId, channel, socketId, member)
     return { ok: true, first: reply[0] === 1, seq: Number(reply[1]), members: membersOf(reply.slice(2)) }
   }
 
   async removeMember (appId: string, channel: string, socketId: string): Promise<RemovedMember | undefined> {
-    if (!this.#owned.members.delete(fieldOf(appId, channel, socketId)) || this.#unsynced()) return undefined
-    const reply = await SCRIPTS.removeMember.run(this.#cmd, this.#args(appId, channel, socketId))
+    if (!this.#owned.removeMember(appId, channel, socketId) || this.#unsynced()) return undefined
+    const reply = await this.#onChannel('removeMember', appId, channel, socketId)
+    await this.#index.dropChannel(appId, channel)
     return Array.isArray(reply) ? { userId: String(reply[0]), seq: Number(reply[1]) } : undefined
   }
 
   async members (appId: string, channel: string): Promise<PresenceMember[]> {
     this.#needRedis()
-    return membersOf(await this.#cmd.hgetall(`${this.keyPrefix}pi:${appId}:${channel}`))
+    return membersOf(await this.#cmd.hgetall(this.#keys.presenceInfo(appId, channel)))
   }
 
   async getCache (appId: string, channel: string): Promise<CacheEntry | undefined> {
     this.#needRedis()
-    const reply = await SCRIPTS.getCache.run(this.#cmd, [this.keyPrefix, appId, channel])
+    const reply = await SCRIPTS.getCache.run(this.#cmd, [this.keyPrefix, appId, channel], [this.#keys.channel(appId, channel)])
     if (!Array.isArray(reply)) return undefined
     const decoded = decodeMessage(String(reply[0]))
     if (!decoded.ok || decoded.message.type !== 'event' || decoded.message.seq === undefined) return undefined
@@ -345,18 +377,19 @@ export class RedisAdapter implements Adapter {
     if (this.#owned.users.has(key)) return false
     this.#owned.users.set(key, { appId, userId, socketId })
     if (this.#unsynced()) return false
-    return await SCRIPTS.addUser.run(this.#cmd, this.#args(appId, userId, socketId)) === 1
+    await this.#index.app(appId)
+    return await this.#onApp('addUser', appId, userId, socketId) === 1
   }
 
   async removeUserConnection (appId: string, userId: string, socketId: string): Promise<boolean> {
     if (!this.#owned.users.delete(fieldOf(appId, userId, socketId)) || this.#unsynced()) return false
-    return await SCRIPTS.removeUser.run(this.#cmd, this.#args(appId, userId, socketId)) === 1
+    return await this.#onApp('removeUser', appId, userId, socketId) === 1
   }
 
   async onlineUsers (appId: string, userIds: readonly string[]): Promise<string[]> {
     this.#needRedis()
     if (userIds.length === 0) return []
-    const counts = await this.#cmd.hmget(`${this.keyPrefix}u:${appId}`, ...userIds)
+    const counts = await this.#cmd.hmget(this.#keys.users(appId), ...userIds)
     return userIds.filter((_, i) => Number(counts[i] ?? 0) > 0)
   }
 
@@ -367,14 +400,15 @@ export class RedisAdapter implements Adapter {
       this.#owned.addConnection(appId)
       return true
     }
-    const counted = await SCRIPTS.addConnection.run(this.#cmd, this.#args(appId, max)) === 1
+    await this.#index.app(appId)
+    const counted = await this.#onApp('addConnection', appId, max) === 1
     if (counted) this.#owned.addConnection(appId)
     return counted
   }
 
   async removeConnection (appId: string): Promise<void> {
     if (!this.#owned.removeConnection(appId) || this.#unsynced()) return
-    await SCRIPTS.removeConnection.run(this.#cmd, this.#args(appId))
+    await this.#onApp('removeConnection', appId)
   }
 
   async takeTokens (appId: string, bucket: string, perSecond: number, count: number): Promise<boolean> {
@@ -387,20 +421,17 @@ export class RedisAdapter implements Adapter {
    * waits for its own echo on the pub/sub connection. Redis executes commands one at a time and pushes a
    * subscriber its messages in execution order, so the echo comes after every message executed before it.
    * This node's pending count writes go out first on the same connection, so they are done by then too.
+   * On Redis Cluster each shard orders only its own topics, so a barrier goes on every topic this node
+   * listens to (cost grows with the channels it serves: a test tool).
    * Resolves at once while this node is not connected and subscribed, and when the pub/sub connection drops
    * meanwhile: a message not received by then never will be. For tests (`fastify.broadcastt.settle()`); the hub never calls it.
    */
   async barrier (): Promise<void> {
     if (this.#closed || !this.#subscribed || this.#cmd.status !== 'ready') return
     if (this.#dirtyCounts.size > 0) this.#flushCounts()
-    const { id, echoed } = this.#barriers.open()
-    try {
-      await this.#cmd.publish(this.#all, encodeMessage(this.nodeId, { type: 'barrier', id }))
-    } catch (error) {
-      this.#barriers.cancel(id)
-      throw error
-    }
-    await echoed
+    const topics = [this.#all]
+    if (this.cluster) for (const { appId, channel } of this.#owned.channels.values()) topics.push(this.#topic(appId, channel))
+    await this.#barriers.pass(this.nodeId, topics, async (topic, text) => { await this.#bus.publish(topic, text) })
   }
 
   /** Removes this node's records from Redis (announcing what that decided) and closes both connections. */
@@ -409,7 +440,7 @@ export class RedisAdapter implements Adapter {
     clearInterval(this.#timer)
     if (this.ready()) {
       try {
-        const decisions = reapDecisions(await SCRIPTS.reap.run(this.#cmd, [this.keyPrefix, this.nodeId, '1']))
+        const decisions = await reapNode(this.#cmd, this.#keys, this.nodeId, true, this.#ttlMs)
         if (hasDecisions(decisions)) this.#node?.decided(decisions)
         await new Promise((resolve) => setImmediate(resolve)) // let the announcements go out
       } catch (error) {

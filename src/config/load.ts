@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { parseClusterNodes } from '../adapters/config.js'
 import { resolveOptions, type AppInput, type ResolvedOptions } from '../options.js'
 import { parseValue, SETTINGS, STANDALONE_DEFAULTS, SWITCHES, type Setting } from './settings.js'
 import { describeOffset, jsonErrorOffset } from './json-position.js'
@@ -245,6 +246,14 @@ export function loadConfig (argv: readonly string[], processEnv: NodeJS.ProcessE
     // BROADCASTT_REDIS_URL / --redis-url runs the server as a cluster node (docs/scaling.md).
     const adapter = withDefaults.adapter
     withDefaults.adapter = { ...(typeof adapter === 'object' && adapter !== null ? adapter : {}), type: 'redis', url: redisUrl }
+  }
+  const clusterNodes = values.get('redisClusterNodes')?.value as string | undefined
+  if (clusterNodes !== undefined) {
+    // BROADCASTT_REDIS_CLUSTER_NODES / --redis-cluster-nodes runs the server as a node on Redis Cluster.
+    const nodes = parseClusterNodes(clusterNodes)
+    if (typeof nodes === 'string') throw new ConfigError(`BROADCASTT_REDIS_CLUSTER_NODES: ${nodes}`)
+    const { url: _url, type: _type, ...adapter } = (typeof withDefaults.adapter === 'object' && withDefaults.adapter !== null ? withDefaults.adapter : {}) as Record<string, unknown>
+    withDefaults.adapter = { ...adapter, type: 'redis-cluster', nodes }
   }
   const databaseUrl = values.get('databaseUrl')?.value as string | undefined
   if (databaseUrl !== undefined) {

@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { LIMIT_DEFAULTS, OptionsSchema } from '../options.js'
 
 /** What a setting's value is parsed as. */
-export type Kind = 'string' | 'port' | 'count' | 'boolean' | 'level' | 'format' | 'file' | 'url' | 'database'
+export type Kind = 'string' | 'port' | 'count' | 'boolean' | 'level' | 'format' | 'file' | 'url' | 'nodes' | 'database'
 
 export interface Setting {
   /** Key in the parsed settings (`port`, `limit.maxConnections`, …). */
@@ -70,6 +70,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'appClientEvents', env: 'BROADCASTT_APP_CLIENT_EVENTS', kind: 'boolean', fallback: 'false', description: 'one app from the environment: allow client events (clientEvents)' },
   { key: 'databaseUrl', flag: 'database-url', env: 'BROADCASTT_DATABASE_URL', kind: 'database', fallback: '', description: 'PostgreSQL URL: serve the apps of its broadcastt_apps table, changed without a restart (docs/apps.md); sets the url of a config file\'s appStore', secret: true },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTT_REDIS_URL', kind: 'url', fallback: '', description: 'Redis URL (redis:// or rediss://): run as a cluster node on the Redis adapter (docs/scaling.md)', secret: true },
+  { key: 'redisClusterNodes', flag: 'redis-cluster-nodes', env: 'BROADCASTT_REDIS_CLUSTER_NODES', kind: 'nodes', fallback: '', description: 'Redis Cluster seed nodes (host:port,host:port): run as a cluster node on Redis Cluster (docs/scaling.md)' },
   { key: 'consoleToken', env: 'BROADCASTT_CONSOLE_TOKEN', kind: 'string', fallback: '', description: 'turn on the debug console at {prefix}/console, opened with this token (16+ characters; docs/console.md)', option: ['console', 'token'], secret: true },
   { key: 'prefix', env: 'BROADCASTT_PREFIX', kind: 'string', fallback: '', description: 'path prefix of every route', option: ['prefix'] },
   { key: 'metrics', flag: 'metrics', env: 'BROADCASTT_METRICS', kind: 'boolean', fallback: 'true', description: 'Prometheus metrics at GET /metrics', option: ['metrics', 'enabled'] },
@@ -121,6 +122,8 @@ export function parseValue (setting: Setting, raw: string): string | number | bo
       return raw === 'json' || raw === 'pretty' ? raw : fail('json or pretty')
     case 'url':
       return /^rediss?:\/\/\S+$/.test(raw) ? raw : fail('a redis:// or rediss:// URL')
+    case 'nodes':
+      return /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/.test(raw) ? raw : fail('host:port,host:port')
     case 'database':
       return /^postgres(ql)?:\/\/\S+$/.test(raw) ? raw : fail('a postgres:// or postgresql:// URL')
     default:

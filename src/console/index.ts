@@ -23,7 +23,7 @@ export function consoleApps (apps: AppRegistry): () => Promise<App[]> {
 }
 
 function adapterName (adapter: unknown): string {
-  if (adapter instanceof RedisAdapter) return 'redis'
+  if (adapter instanceof RedisAdapter) return adapter.cluster ? 'redis-cluster' : 'redis'
   if (adapter instanceof MemoryAdapter) return 'memory'
   return 'custom'
 }

@@ -29,6 +29,7 @@ export async function startWebhooks (hub: Hub, registry: AppRegistry, options: R
     ? new RedisWebhookQueue({
       redis: adapter.duplicateClient(),
       keyPrefix: adapter.keyPrefix,
+      cluster: adapter.cluster,
       appIds: apps.map((app) => app.id),
       limitPerApp: delivery.queueLimitPerApp,
       claimIdleMs: delivery.claimIdleMs,

@@ -1,5 +1,6 @@
 /**
- * The durable queue: one Redis stream per app and cause (`{keyPrefix}webhooks:{appId}:{cause}`, each bounded
+ * The durable queue: one Redis stream per app and cause (`{keyPrefix}webhooks:{appId}:{cause}`, on Redis
+ * Cluster `{keyPrefix}{webhooks}:{appId}:{cause}`: one hash slot, so one XREADGROUP reads them all; each bounded
  * by `limitPerApp`) read through one consumer group shared by every node. A node reads new entries (XREADGROUP), acknowledges and deletes them once
  * delivered or given up (XACK + XDEL), and keeps the entries it holds alive (XCLAIM … JUSTID resets their
  * idle time). Entries of a consumer that stayed silent for `claimIdleMs` — a node killed mid-retry — are
@@ -8,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import { WEBHOOK_CAUSES, type Delivery, type PushResult, type QueuedDelivery, type WebhookCause, type WebhookQueue } from './types.js'
 import { errorFields } from '../log-safe.js'
+import type { RedisClient } from '../adapters/redis-scripts.js'
 
 const GROUP = 'broadcastt-webhooks'
 /** How long one XREADGROUP waits for new entries before it looks at the apps' capacity again. */
@@ -26,8 +27,10 @@ return redis.call('XADD', KEYS[1], '*', 'url', ARGV[2], 'body', ARGV[3], 'events
 
 export interface RedisQueueOptions {
   /** A connection the queue owns (it makes a second one for its blocking reads, and closes both). */
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly keyPrefix: string
+  /** On Redis Cluster: every stream in one hash slot (`{webhooks}`). */
+  readonly cluster?: boolean
   /** Apps that have webhooks: one stream per cause each (more are added by `watch`). */
   readonly appIds: readonly string[]
   readonly limitPerApp: number
@@ -45,8 +48,8 @@ interface Lane { readonly appId: string, readonly cause: WebhookCause, readonly 
 export class RedisWebhookQueue implements WebhookQueue {
   readonly durable = true
   readonly consumer: string
-  readonly #redis: Redis
-  readonly #reader: Redis
+  readonly #redis: RedisClient
+  readonly #reader: RedisClient
   /** The streams, by key. */
   readonly #lanes: Map<string, Lane>
   /** Ids this node holds per stream, kept alive until acknowledged. */
@@ -81,7 +84,7 @@ export class RedisWebhookQueue implements WebhookQueue {
 
   /** The stream of an app's deliveries of one cause. */
   key (appId: string, cause: WebhookCause): string {
-    return `${this.options.keyPrefix}webhooks:${appId}:${cause}`
+    return `${this.options.keyPrefix}${this.options.cluster === true ? '{webhooks}' : 'webhooks'}:${appId}:${cause}`
   }
 
   async start (take: (delivery: QueuedDelivery) => void, capacity: (appId: string, cause: WebhookCause) => number): Promise<void> {

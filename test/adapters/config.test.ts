@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load.js'
 import { resolveOptions } from '../../src/options.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { REDIS_URL, testPrefix } from '../helpers/redis.js'
+import { CLUSTER_NODES, clusterPrefix, ensureCluster } from '../helpers/redis-cluster.js'
 import { open } from '../helpers/ws-client.js'
 import { delivered } from '../http/helpers.js'
 
@@ -36,4 +37,30 @@ t.test('the plugin creates a Redis adapter from the option, uses it and closes i
   t.same((await delivered(client)).map((f) => f.event), ['hello'])
   t.same(await server.app.broadcastt.channel(TEST_APP.id, 'news'), { occupied: true, subscriptionCount: 1 })
   await server.app.close() // a leaked Redis connection would keep this test from ending
+})
+
+t.test('a Redis Cluster configuration: checked field by field, and from BROADCASTT_REDIS_CLUSTER_NODES', async (t) => {
+  const nodes = [{ host: 'r1', port: 7001 }, { host: 'r2', port: 7002 }]
+  t.same(resolveOptions({ apps, adapter: { type: 'redis-cluster', nodes, keyPrefix: 'p:' } }).adapter,
+    { type: 'redis-cluster', nodes, keyPrefix: 'p:' })
+  t.throws(() => resolveOptions({ apps, adapter: { type: 'redis-cluster' } }), { message: /^options\.adapter\.nodes: required/ })
+  t.throws(() => resolveOptions({ apps, adapter: { type: 'redis-cluster', nodes: [{ host: 'r1', port: 0 }] } }),
+    { message: /^options\.adapter\.nodes\[0\]\.port: / })
+  t.throws(() => resolveOptions({ apps, adapter: { type: 'redis-cluster', nodes, url: 'redis://x' } }), { message: /^options\.adapter/ })
+  t.throws(() => resolveOptions({ apps, adapter: { type: 'redis-cluster', nodes, keyPrefix: 'a{b}:' } }),
+    { message: /^options\.adapter\.keyPrefix: / }, 'a brace in the prefix would put every key in one slot')
+  const env = { BROADCASTT_APP_ID: 'a', BROADCASTT_APP_KEY: 'k', BROADCASTT_APP_SECRET: 's' }
+  t.same(loadConfig([], { ...env, BROADCASTT_REDIS_CLUSTER_NODES: 'r1:7001, r2:7002' }).options.adapter, { type: 'redis-cluster', nodes })
+  t.throws(() => loadConfig([], { ...env, BROADCASTT_REDIS_CLUSTER_NODES: 'r1' }), { message: /BROADCASTT_REDIS_CLUSTER_NODES.*host:port/ })
+})
+
+t.test('the plugin creates a Redis Cluster adapter from the option', async (t) => {
+  await ensureCluster()
+  const server = await startServer(t, { adapter: { type: 'redis-cluster', nodes: CLUSTER_NODES, keyPrefix: clusterPrefix(t) } })
+  const client = await open(t, server.wsUrl())
+  await client.subscribe('news')
+  await server.app.broadcastt.trigger({ appId: TEST_APP.id, channels: ['news'], name: 'hello', data: {} })
+  t.same((await delivered(client)).map((f) => f.event), ['hello'])
+  t.same(await server.app.broadcastt.channel(TEST_APP.id, 'news'), { occupied: true, subscriptionCount: 1 })
+  await server.app.close()
 })

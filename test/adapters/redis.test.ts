@@ -82,12 +82,12 @@ t.test('a counter that expired restarts above every number it gave', async (t) =
   const left = await adapter.removeMember('a', 'presence-r', '1.1')
   if (!joined.ok || left === undefined) throw new Error('no join')
   t.ok(left.seq > joined.seq)
-  await redis.del(`${prefix}q:a:presence-r`) // as if a minute had passed
+  await redis.del(`${prefix}q:{a:presence-r}`) // as if a minute had passed
   const again = await adapter.addMember('a', 'presence-r', '1.1', member, 100)
   if (!again.ok) throw new Error('no join')
   t.ok(again.seq > left.seq, `${again.seq} > ${left.seq}`)
   t.ok(Number.isSafeInteger(again.seq))
-  await redis.del(`${prefix}q:a:presence-r`)
+  await redis.del(`${prefix}q:{a:presence-r}`)
   const other = await adapter.addMember('a', 'presence-r', '2.1', { id: 'v', info: null }, 100)
   if (!other.ok) throw new Error('no join')
   t.ok(other.seq > again.seq, 'a join that reads the counter restarts it too')

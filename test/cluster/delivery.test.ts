@@ -85,7 +85,7 @@ t.test('a node subscribes to a channel in Redis on its first local subscriber an
   if (a === undefined || b === undefined) throw new Error('no nodes')
   const redis = new Redis(REDIS_URL)
   t.teardown(() => { redis.disconnect() })
-  const topic = `${nodes.keyPrefix}m:${appId}:news`
+  const topic = `${nodes.keyPrefix}m:{${appId}:news}`
   const subscribers = async (): Promise<number> => {
     const [, count] = await redis.pubsub('NUMSUB', topic) as [string, number]
     return Number(count)

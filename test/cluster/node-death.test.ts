@@ -1,12 +1,14 @@
 /**
  * A node killed with SIGKILL: the survivors remove its records once they expire (nodeTtlSeconds, short
- * here), send member_removed for its members, announce its users offline, and correct every count.
+ * here), send member_removed for its members, announce its users offline, and correct every count. On a
+ * single Redis and on Redis Cluster.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { REDIS_URL } from '../helpers/redis.js'
+import { CLUSTER_NODES } from '../helpers/redis-cluster.js'
 import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
@@ -14,9 +16,15 @@ import { joined, presenceAuth, signinData } from '../channels/helpers.js'
 
 const TTL_SECONDS = 1
 
-async function nodeProcess (t: { teardown (fn: () => unknown): void }, keyPrefix: string) {
+async function nodeProcess (t: { teardown (fn: () => unknown): void }, keyPrefix: string, cluster: boolean) {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/node.ts', import.meta.url).pathname], {
-    env: { ...process.env, REDIS_URL, KEY_PREFIX: keyPrefix, NODE_TTL_SECONDS: String(TTL_SECONDS) },
+    env: {
+      ...process.env,
+      REDIS_URL,
+      ...(cluster ? { CLUSTER_NODES: JSON.stringify(CLUSTER_NODES) } : {}),
+      KEY_PREFIX: keyPrefix,
+      NODE_TTL_SECONDS: String(TTL_SECONDS)
+    },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
@@ -28,42 +36,46 @@ async function nodeProcess (t: { teardown (fn: () => unknown): void }, keyPrefix
   return { child, server }
 }
 
-t.test('kill -9 of a node: its members leave, its users go offline, counts are corrected', async (t) => {
-  const nodes = await startCluster(t, 1, { apps: [{ ...TEST_APP, watchlist: true }] }, { nodeTtlSeconds: TTL_SECONDS })
-  const [a] = nodes
-  if (a === undefined) throw new Error('no node')
-  const { child, server: doomed } = await nodeProcess(t, nodes.keyPrefix)
+for (const cluster of [false, true]) {
+  t.test(`kill -9 of a node: its members leave, its users go offline, counts are corrected (${cluster ? 'Redis Cluster' : 'single Redis'})`, async (t) => {
+    const nodes = await startCluster(t, 1, { apps: [{ ...TEST_APP, watchlist: true }] }, { nodeTtlSeconds: TTL_SECONDS, cluster })
+    const [a] = nodes
+    if (a === undefined) throw new Error('no node')
+    const { child, server: doomed } = await nodeProcess(t, nodes.keyPrefix, cluster)
 
-  const watcher = await open(t, a.wsUrl())
-  watcher.send('pusher:signin', signinData(watcher, { id: 'w', watchlist: ['ghost'] }))
-  await watcher.next('pusher:signin_success')
-  await joined(watcher, 'presence-room', presenceAuth(watcher, 'presence-room', 'w'))
+    const watcher = await open(t, a.wsUrl())
+    watcher.send('pusher:signin', signinData(watcher, { id: 'w', watchlist: ['ghost'] }))
+    await watcher.next('pusher:signin_success')
+    await joined(watcher, 'presence-room', presenceAuth(watcher, 'presence-room', 'w'))
 
-  const ghost = await open(t, doomed.wsUrl())
-  ghost.send('pusher:signin', signinData(ghost, { id: 'ghost' }))
-  await ghost.next('pusher:signin_success')
-  await joined(ghost, 'presence-room', presenceAuth(ghost, 'presence-room', 'ghost'))
-  await joined(ghost, 'news')
-  await watcher.next('pusher_internal:member_added')
-  await watcher.next('pusher_internal:watchlist_events')
-  const before = await signed(a as TestServer, 'GET', '/channels', { query: { info: 'subscription_count' } })
-  t.same(before.body, { channels: { 'presence-room': { subscription_count: 2 }, news: { subscription_count: 1 } } })
+    const ghost = await open(t, doomed.wsUrl())
+    ghost.send('pusher:signin', signinData(ghost, { id: 'ghost' }))
+    await ghost.next('pusher:signin_success')
+    await joined(ghost, 'presence-room', presenceAuth(ghost, 'presence-room', 'ghost'))
+    await joined(ghost, 'news')
+    await watcher.next('pusher_internal:member_added')
+    await watcher.next('pusher_internal:watchlist_events')
+    const before = await signed(a as TestServer, 'GET', '/channels', { query: { info: 'subscription_count' } })
+    t.same(before.body, { channels: { 'presence-room': { subscription_count: 2 }, news: { subscription_count: 1 } } })
 
-  const removed: string[] = []
-  const vacated: string[] = []
-  a.app.broadcastt.on('member_removed', ({ userId }) => { removed.push(userId) })
-  a.app.broadcastt.on('channel_vacated', ({ channel }) => { vacated.push(channel) })
-  child.kill('SIGKILL')
-  await once(child, 'exit')
+    const removed: string[] = []
+    const vacated: string[] = []
+    a.app.broadcastt.on('member_removed', ({ userId }) => { removed.push(userId) })
+    a.app.broadcastt.on('channel_vacated', ({ channel }) => { vacated.push(channel) })
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+    const killedAt = Date.now()
 
-  const bound = 15_000 // generous: the point is that they leave, not how fast a loaded machine gets there
-  t.same((await watcher.next('pusher_internal:member_removed', bound)).json, { user_id: 'ghost' })
-  t.same((await watcher.next('pusher_internal:watchlist_events', bound)).json,
-    { events: [{ name: 'offline', user_ids: ['ghost'] }] })
-  t.same(removed, ['ghost'], 'member_removed once, by the survivor')
-  t.same(vacated, ['news'], 'channel_vacated for the channel only the dead node served')
-  const after = await signed(a, 'GET', '/channels', { query: { info: 'subscription_count' } })
-  t.same(after.body, { channels: { 'presence-room': { subscription_count: 1 } } }, 'counts corrected')
-  const users = await signed(a, 'GET', '/channels/presence-room/users')
-  t.same(users.body, { users: [{ id: 'w' }] })
-})
+    const bound = 15_000 // generous: the point is that they leave, not how fast a loaded machine gets there
+    t.same((await watcher.next('pusher_internal:member_removed', bound)).json, { user_id: 'ghost' })
+    t.comment(`reaped ${Date.now() - killedAt} ms after the kill (bound 1.25 × nodeTtlSeconds = ${1250 * TTL_SECONDS} ms, plus the refresh period)`)
+    t.same((await watcher.next('pusher_internal:watchlist_events', bound)).json,
+      { events: [{ name: 'offline', user_ids: ['ghost'] }] })
+    t.same(removed, ['ghost'], 'member_removed once, by the survivor')
+    t.same(vacated, ['news'], 'channel_vacated for the channel only the dead node served')
+    const after = await signed(a, 'GET', '/channels', { query: { info: 'subscription_count' } })
+    t.same(after.body, { channels: { 'presence-room': { subscription_count: 1 } } }, 'counts corrected')
+    const users = await signed(a, 'GET', '/channels/presence-room/users')
+    t.same(users.body, { users: [{ id: 'w' }] })
+  })
+}

@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { RedisRates } from '../../src/adapters/redis-rates.js'
+import { RedisKeys } from '../../src/adapters/redis-keys.js'
 import { startCluster } from '../helpers/cluster.js'
 import { TEST_APP } from '../helpers/server.js'
 import { assertRefused, signed } from '../http/helpers.js'
@@ -27,7 +28,7 @@ t.test('reads: two nodes share the app\'s rate', async (t) => {
 })
 
 t.test('while Redis is unreachable, a node counts the rate alone', async (t) => {
-  const rates = new RedisRates('unused:')
+  const rates = new RedisRates(new RedisKeys('unused:'))
   t.equal(await rates.take(undefined, 'a', 'events', 2, 2), true)
   t.equal(await rates.take(undefined, 'a', 'events', 2, 1), false)
   t.equal(await rates.take(undefined, 'a', 'events', 0, 5), true, '0 is unlimited')
