@@ -115,8 +115,6 @@ export interface MemoryAdapterOptions {
 export class MemoryAdapter implements Adapter {
   readonly nodeId = randomUUID()
   readonly #broker: MemoryBroker
-  /** Channels this node subscribed to. */
-  readonly #channels = new Set<string>()
   /** Connections this node counted per app (so close() can give them back). */
   readonly #connections = new Map<string, number>()
 
@@ -134,7 +132,6 @@ export class MemoryAdapter implements Adapter {
 
   async subscribe (appId: string, channel: string): Promise<boolean> {
     const key = keyOf(appId, channel)
-    this.#channels.add(key)
     const { subscribers } = this.#broker
     const ids = subscribers.get(key)
     if (ids === undefined || ids === this.nodeId) subscribers.set(key, this.nodeId)
@@ -151,7 +148,6 @@ export class MemoryAdapter implements Adapter {
 
   async unsubscribe (appId: string, channel: string): Promise<boolean> {
     const key = keyOf(appId, channel)
-    this.#channels.delete(key)
     const { subscribers } = this.#broker
     const ids = subscribers.get(key)
     if (ids === undefined || ids === this.nodeId) {
@@ -294,7 +290,12 @@ export class MemoryAdapter implements Adapter {
   async barrier (): Promise<void> {}
 
   async close (): Promise<void> {
-    for (const key of this.#channels) {
+    // The channels this node subscribed to, read from the broker (no per-channel record of its own).
+    const mine: string[] = []
+    for (const [key, ids] of this.#broker.subscribers) {
+      if (ids === this.nodeId || (typeof ids !== 'string' && ids.has(this.nodeId))) mine.push(key)
+    }
+    for (const key of mine) {
       const [appId = '', channel = ''] = key.split('\n')
       await this.unsubscribe(appId, channel)
     }
