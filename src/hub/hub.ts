@@ -15,6 +15,7 @@ import type { ChannelSync, Connection, HeldFrame } from './connection.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
+import { SmallSet } from './small-set.js'
 import { ADAPTER_TIMEOUT_MS, withTimeout } from './adapter-call.js'
 import { MemoryAdapter } from '../adapters/memory.js'
 import { announceDecided, leavePresence } from './presence.js'
@@ -28,7 +29,8 @@ const MAX_HELD_FRAMES = 1000
 
 /** A channel served by this node: its local subscribers, and when the adapter subscription is in place. */
 interface ChannelEntry {
-  readonly members: Set<Connection>
+  /** One subscriber inline, a Set from the second on. */
+  readonly members: SmallSet<Connection>
   /** Until the adapter subscription is in place (or failed); undefined once it is, so nothing is kept per channel. */
   joined: Promise<void> | undefined
 }
@@ -225,7 +227,7 @@ export class Hub implements LocalNode {
     conn.channels.add(channel)
     if (sync) (conn.sync ??= new Map()).set(channel, { held: [], member: undefined, cache: undefined })
     if (entry === undefined) {
-      const created: ChannelEntry = { members: new Set([conn]), joined: undefined }
+      const created: ChannelEntry = { members: new SmallSet(conn), joined: undefined }
       index.channels.set(channel, created) // before the adapter call, which reads this node's count
       const joining = this.#join(appId, channel)
       created.joined = joining
