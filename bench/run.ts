@@ -3,7 +3,8 @@
  *
  * This project's standalone server, a raw `ws` broadcast loop and soketi 1.6.1 (installed on first use into
  * the git-ignored bench/.cache), each in its own process, measured by the same driver and the same probe.
- * Scenarios: fanout, idle, trigger, channels, presence (all five by default), and soak and abuse (only when named).
+ * Scenarios: fanout, idle, idle-own, trigger, channels, presence (all by default; `idle` names both idle shapes:
+ * one shared channel, and a channel of its own per connection), and soak and abuse (only when named).
  * idle also runs this project with its app in PostgreSQL (`pg`, DATABASE_URL) unless --servers is given.
  * Within a run the servers alternate (ours, raw loop, soketi) on a fresh process each; every figure is the
  * median of the runs (3 by default, 1 with --quick, which also shrinks the sizes). CPU figures are the
@@ -22,7 +23,7 @@ import { abuse } from './scenarios/abuse.js'
 import { channels } from './scenarios/channels.js'
 import type { BenchOptions, Figures, Scenario } from './scenarios/common.js'
 import { fanout } from './scenarios/fanout.js'
-import { idle } from './scenarios/idle.js'
+import { idle, idleOwn } from './scenarios/idle.js'
 import { presence } from './scenarios/presence.js'
 import { soak } from './scenarios/soak.js'
 import { trigger } from './scenarios/trigger.js'
@@ -30,8 +31,10 @@ import { dropBenchTable } from './postgres.js'
 import { alive, ALL_KINDS, KINDS, LABEL, Server, type Kind } from './servers.js'
 import { medians, runLine, sideBySide, type Runs } from './table.js'
 
-const SCENARIOS: Record<string, Scenario> = { fanout, idle, trigger, channels, presence, soak, abuse }
-const DEFAULT_SCENARIOS = ['fanout', 'idle', 'trigger', 'channels', 'presence']
+const SCENARIOS: Record<string, Scenario> = { fanout, idle, 'idle-own': idleOwn, trigger, channels, presence, soak, abuse }
+const DEFAULT_SCENARIOS = ['fanout', 'idle', 'idle-own', 'trigger', 'channels', 'presence']
+/** A name that runs several scenarios: `idle` measures both shapes of idle connections. */
+const GROUPS: Record<string, string[]> = { idle: ['idle', 'idle-own'] }
 /** Scenarios measured against this project only, once unless --runs says otherwise. */
 const OURS_ONLY = new Set(['soak', 'abuse'])
 /** Servers a scenario adds to the default ones (not when --servers names them): idle also runs the app from PostgreSQL. */
@@ -62,7 +65,7 @@ function parse (): { scenarios: string[], kinds: Kind[], kindsGiven: boolean, ru
   const int = (raw: string | undefined, fallback: number): number => raw === undefined ? fallback : Number.parseInt(raw, 10)
   const connections = int(values.connections, quick ? 2000 : 10_000)
   return {
-    scenarios: positionals.length > 0 ? positionals : DEFAULT_SCENARIOS,
+    scenarios: positionals.length > 0 ? [...new Set(positionals.flatMap((name) => GROUPS[name] ?? [name]))] : DEFAULT_SCENARIOS,
     kinds,
     kindsGiven: values.servers !== undefined,
     runs: int(values.runs, quick ? 1 : 3),

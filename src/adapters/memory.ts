@@ -42,8 +42,11 @@ function getOrAdd<K, V> (map: Map<K, V>, key: K, create: () => V): V {
 /** The state shared by the nodes of one in-process cluster. */
 export class MemoryBroker {
   readonly nodes = new Map<string, LocalNode>()
-  /** Nodes subscribed to each channel. */
-  readonly subscribers = new Map<string, Set<string>>()
+  /**
+   * Nodes subscribed to each channel: the one node's id, or a Set once several nodes serve it (most channels
+   * are one node's: no Set per channel for them).
+   */
+  readonly subscribers = new Map<string, string | Set<string>>()
   /** Occupied channel names per app. */
   readonly occupied = new Map<string, Set<string>>()
   readonly presence = new Map<string, PresenceChannel>()
@@ -74,12 +77,20 @@ export class MemoryBroker {
       for (const node of [...this.nodes.values()]) node.receive(message)
       return
     }
-    for (const id of [...this.subscribers.get(keyOf(message.appId, channel)) ?? []]) this.nodes.get(id)?.receive(message)
+    const ids = this.subscribers.get(keyOf(message.appId, channel))
+    if (typeof ids === 'string') this.nodes.get(ids)?.receive(message)
+    else if (ids !== undefined) for (const id of [...ids]) this.nodes.get(id)?.receive(message)
+  }
+
+  /** The nodes subscribed to a channel (by its key). */
+  subscriberIds (key: string): Iterable<string> {
+    const ids = this.subscribers.get(key)
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : ids
   }
 
   counts (appId: string, channel: string): ChannelCounts {
     let subscriptionCount = 0
-    for (const id of this.subscribers.get(keyOf(appId, channel)) ?? []) {
+    for (const id of this.subscriberIds(keyOf(appId, channel))) {
       subscriptionCount += this.nodes.get(id)?.localCount(appId, channel) ?? 0
     }
     const presence = this.presence.get(keyOf(appId, channel))
@@ -104,8 +115,6 @@ export interface MemoryAdapterOptions {
 export class MemoryAdapter implements Adapter {
   readonly nodeId = randomUUID()
   readonly #broker: MemoryBroker
-  /** Channels this node subscribed to. */
-  readonly #channels = new Set<string>()
   /** Connections this node counted per app (so close() can give them back). */
   readonly #connections = new Map<string, number>()
 
@@ -123,20 +132,32 @@ export class MemoryAdapter implements Adapter {
 
   async subscribe (appId: string, channel: string): Promise<boolean> {
     const key = keyOf(appId, channel)
-    this.#channels.add(key)
-    const nodes = getOrAdd(this.#broker.subscribers, key, () => new Set())
-    nodes.add(this.nodeId)
-    if (nodes.size > 1) return false
+    const { subscribers } = this.#broker
+    const ids = subscribers.get(key)
+    if (ids === undefined || ids === this.nodeId) subscribers.set(key, this.nodeId)
+    else if (typeof ids === 'string') {
+      subscribers.set(key, new Set([ids, this.nodeId]))
+      return false
+    } else {
+      ids.add(this.nodeId)
+      if (ids.size > 1) return false
+    }
     getOrAdd(this.#broker.occupied, appId, () => new Set()).add(channel)
     return true
   }
 
   async unsubscribe (appId: string, channel: string): Promise<boolean> {
     const key = keyOf(appId, channel)
-    this.#channels.delete(key)
-    const nodes = this.#broker.subscribers.get(key)
-    if (nodes === undefined || !nodes.delete(this.nodeId) || nodes.size > 0) return false
-    this.#broker.subscribers.delete(key)
+    const { subscribers } = this.#broker
+    const ids = subscribers.get(key)
+    if (ids === undefined || ids === this.nodeId) {
+      if (ids === undefined) return false
+    } else if (typeof ids === 'string' || !ids.delete(this.nodeId)) return false
+    else if (ids.size > 0) {
+      if (ids.size === 1) for (const only of ids) subscribers.set(key, only)
+      return false
+    }
+    subscribers.delete(key)
     const occupied = this.#broker.occupied.get(appId)
     occupied?.delete(channel)
     if (occupied?.size === 0) this.#broker.occupied.delete(appId)
@@ -269,7 +290,12 @@ export class MemoryAdapter implements Adapter {
   async barrier (): Promise<void> {}
 
   async close (): Promise<void> {
-    for (const key of this.#channels) {
+    // The channels this node subscribed to, read from the broker (no per-channel record of its own).
+    const mine: string[] = []
+    for (const [key, ids] of this.#broker.subscribers) {
+      if (ids === this.nodeId || (typeof ids !== 'string' && ids.has(this.nodeId))) mine.push(key)
+    }
+    for (const key of mine) {
       const [appId = '', channel = ''] = key.split('\n')
       await this.unsubscribe(appId, channel)
     }

@@ -9,6 +9,7 @@ import type { Dialect } from '../protocol/dialect.js'
 import { encodeFrame } from '../protocol/codec.js'
 import { closeReason, WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { corkForTurn } from './coalesce.js'
+import { SmallSet } from './small-set.js'
 import type { PreparedFrame } from './ws-frame.js'
 import type { AppTraffic } from '../metrics/traffic.js'
 
@@ -37,8 +38,8 @@ const TEXT = Object.freeze({ binary: false, compress: false, fin: true })
 const OPEN = 1
 
 export class Connection {
-  /** Channels this connection is subscribed to. */
-  readonly channels = new Set<string>()
+  /** Channels this connection is subscribed to (one inline, a Set from the second on). */
+  readonly channels = new SmallSet<string>()
   /** Presence channels this connection is a member of, with the user id it joined as; created on first use. */
   presence: Map<string, string> | undefined
   /** Sync state of presence and cache subscriptions, per channel; created on first use. */

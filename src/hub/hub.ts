@@ -15,7 +15,9 @@ import type { ChannelSync, Connection, HeldFrame } from './connection.js'
 import { eventFrames, memberFrames, watchlistFrames } from './frames.js'
 import { prepareFrame, type PreparedFrame } from './ws-frame.js'
 import { SafeEmitter } from './safe-emitter.js'
+import { SmallSet } from './small-set.js'
 import { ADAPTER_TIMEOUT_MS, withTimeout } from './adapter-call.js'
+import { MemoryAdapter } from '../adapters/memory.js'
 import { announceDecided, leavePresence } from './presence.js'
 import { userGone } from './watchlist.js'
 import { kindOfFrame, type Traffic } from '../metrics/traffic.js'
@@ -27,8 +29,10 @@ const MAX_HELD_FRAMES = 1000
 
 /** A channel served by this node: its local subscribers, and when the adapter subscription is in place. */
 interface ChannelEntry {
-  readonly members: Set<Connection>
-  readonly joined: Promise<void>
+  /** One subscriber inline, a Set from the second on. */
+  readonly members: SmallSet<Connection>
+  /** Until the adapter subscription is in place (or failed); undefined once it is, so nothing is kept per channel. */
+  joined: Promise<void> | undefined
 }
 
 /** One app's local index. */
@@ -99,8 +103,12 @@ export class Hub implements LocalNode {
     this.#onAppChanged = options.onAppChanged
   }
 
-  /** An adapter call the hub waits on, bounded by the adapter timeout (`AdapterTimeoutError`). */
+  /**
+   * An adapter call the hub waits on, bounded by the adapter timeout (`AdapterTimeoutError`). The plain
+   * in-process adapter (not a subclass) answers from memory and cannot stall: no timer for its calls.
+   */
   async call<T> (work: Promise<T>, operation: string): Promise<T> {
+    if (this.adapter.constructor === MemoryAdapter) return await work
     return await withTimeout(work, this.#timeoutMs, operation)
   }
 
@@ -219,18 +227,18 @@ export class Hub implements LocalNode {
     conn.channels.add(channel)
     if (sync) (conn.sync ??= new Map()).set(channel, { held: [], member: undefined, cache: undefined })
     if (entry === undefined) {
-      const members = new Set([conn])
-      let joined!: () => void
-      let failed!: (error: unknown) => void
-      entry = { members, joined: new Promise<void>((resolve, reject) => { joined = resolve; failed = reject }) }
-      entry.joined.catch(() => {}) // every subscriber awaits it below; a failure is each one's to handle
-      index.channels.set(channel, entry) // before the adapter call, which reads this node's count
-      this.#join(appId, channel).then(joined, failed)
+      const created: ChannelEntry = { members: new SmallSet(conn), joined: undefined }
+      index.channels.set(channel, created) // before the adapter call, which reads this node's count
+      const joining = this.#join(appId, channel)
+      created.joined = joining
+      // Every subscriber awaits it below; a failure is each one's to handle (and the entry keeps it).
+      joining.then(() => { if (created.joined === joining) created.joined = undefined }, () => {})
+      entry = created
     } else {
       entry.members.add(conn)
       this.adapter.countChanged(appId, channel)
     }
-    await entry.joined // channel_occupied (when this decided it) comes before the count
+    if (entry.joined !== undefined) await entry.joined // channel_occupied (when this decided it) comes before the count
     if (conn.channels.has(channel)) {
       this.events.emit('subscription_count', { appId, channel, localCount: entry.members.size })
       if (this.events.has('subscribed')) this.events.emit('subscribed', { appId, channel, socketId: conn.socketId })

@@ -32,6 +32,8 @@ export class SafeEmitter extends EventEmitter<HubEvents> {
   }
 
   override emit<K extends keyof HubEvents> (event: K, ...args: HubEvents[K]): boolean {
+    // Most events have no listener: no copy of an empty listener array.
+    if (this.listenerCount(event) === 0) return false
     // rawListeners keeps `once` wrappers, which remove themselves when called.
     const listeners = this.rawListeners(event) as unknown as AnyListener[]
     for (const listener of listeners) {

@@ -66,10 +66,13 @@ export function triggerProblem (app: App, event: TriggerEvent): TriggerProblem |
 export async function publishEvent (hub: Hub, app: App, event: TriggerEvent): Promise<void> {
   const data = travellingData(eventData(event.data))
   const except = event.socketId === undefined ? {} : { except: event.socketId }
-  await Promise.all(event.channels.map(async (channel) => {
+  const publish = async (channel: string): Promise<void> => {
     const message = { type: 'event', appId: app.id, channel, name: event.name, ...data, ...except } as const
     await hub.publish(message, channelType(channel).cached ? app.limits.cacheTtlSeconds : undefined)
-  }))
+  }
+  // One channel (most events): no array of promises to gather.
+  if (event.channels.length === 1) await publish(event.channels[0] as string)
+  else await Promise.all(event.channels.map(publish))
   if (hub.events.has('event_triggered')) {
     hub.events.emit('event_triggered', {
       appId: app.id,

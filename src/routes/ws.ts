@@ -135,8 +135,9 @@ function releaseRequest (socket: WebSocket, req: FastifyRequest): void {
   socket.removeAllListeners('error')
 }
 
-function countIp (ctx: WsContext, socket: TrackedSocket, ip: string): void {
-  if (ctx.perIp === undefined) return
+function countIp (ctx: WsContext, socket: TrackedSocket, req: FastifyRequest): void {
+  if (ctx.perIp === undefined) return // without the cap, the address (a getpeername call) is never read
+  const ip = req.ip
   socket[kIp] = ip
   ctx.perIp.set(ip, (ctx.perIp.get(ip) ?? 0) + 1)
 }
@@ -168,7 +169,7 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     startAuthDeadline(conn, ctx.heartbeat.now)
     socket[kConnection] = conn
     hostClients?.delete(socket)
-    countIp(ctx, socket, req.ip)
+    countIp(ctx, socket, req)
     if (socket.extensions === '') conn.raw = req.raw.socket
     releaseRequest(socket, req)
     socket.on('error', on.error)

@@ -12,6 +12,14 @@ t.test('hmacSha256Hex', async (t) => {
     '58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4')
   t.equal(hmacSha256Hex('s', 'é'), crypto.createHmac('sha256', 's').update(Buffer.from('é', 'utf8')).digest('hex'),
     'the message is hashed as UTF-8')
+  // Computed from the padded key blocks: equal to OpenSSL's HMAC for keys shorter than, as long as and longer
+  // than SHA-256's 64-byte block, non-ASCII keys and messages, and the same key used again.
+  for (const secret of ['', 'k', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'ключ-🔑'.repeat(20), 'bench-secret']) {
+    for (const message of ['', 'POST\n/apps/1/events\nauth_key=k', 'é✓😀'.repeat(50), 'a'.repeat(5000)]) {
+      t.equal(hmacSha256Hex(secret, message), crypto.createHmac('sha256', secret).update(message, 'utf8').digest('hex'),
+        `key of ${secret.length} chars, message of ${message.length}`)
+    }
+  }
 })
 
 t.test('md5Hex', async (t) => {

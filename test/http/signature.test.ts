@@ -128,3 +128,23 @@ t.test('bodies sent without a JSON content type are read as JSON', async (t) => 
   t.same((await delivered(sub)).map((f) => f.event), ['application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8'])
   t.equal(md5Hex(''), 'd41d8cd98f00b204e9800998ecf8427e')
 })
+
+t.test('a query in the signed order is verified as it stands, any other order as rebuilt: both answer alike', async (t) => {
+  const server = await startServer(t)
+  const sub = await subscriber(t, server, ['order'])
+  const body = JSON.stringify({ name: 'e', channel: 'order', data: '1' })
+  const path = '/apps/test-id/events'
+  const query = signRequest(TEST_APP, 'POST', path, {}, body)
+  const pairs = Object.entries(query).map(([key, value]) => `${key}=${String(value)}`)
+  const orders: Array<[string, string[]]> = [
+    ['the SDKs\' order, auth_signature last', pairs],
+    ['auth_signature first', [pairs[pairs.length - 1] ?? '', ...pairs.slice(0, -1)]],
+    ['reversed', [...pairs].reverse()]
+  ]
+  for (const [what, order] of orders) {
+    t.equal((await send(server, 'POST', `${path}?${order.join('&')}`, body)).status, 200, what)
+    const tampered = order.map((pair) => pair.startsWith('auth_timestamp=') ? `${pair.slice(0, -1)}${(Number(pair.slice(-1)) + 1) % 10}` : pair)
+    assertRefused(t, await send(server, 'POST', `${path}?${tampered.join('&')}`, body), 401, 'FST_BROADCASTT_UNAUTHORIZED', /does not match/)
+  }
+  t.equal((await delivered(sub)).length, orders.length, 'one delivery per accepted request, none for the refused ones')
+})

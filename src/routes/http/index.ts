@@ -3,7 +3,7 @@
  * hook, one error format, and the routes; plus the OpenAPI document and the reference page, unsigned.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { BodyTooLargeError, InternalError, InvalidRequestError, RouteNotFoundError } from '../../errors.js'
 import { registerChannelRoutes } from './channels.js'
 import type { RestContext } from './context.js'
@@ -12,7 +12,7 @@ import { registerDocsRoutes } from './docs.js'
 import { registerEventRoutes } from './events.js'
 import { collectParamRoute, registerLongParamRoutes, type ParamRoute } from './long-params.js'
 import { collectRoute, openApiDocuments, type CollectedRoute, type OpenApiDocuments } from './openapi.js'
-import { SHARED_SCHEMAS } from './schemas.js'
+import { AppParams, SHARED_SCHEMAS, SignedQuery } from './schemas.js'
 import { formatSchemaErrors } from './schema-errors.js'
 import { registerUserRoutes } from './users.js'
 import { loggableError } from '../../log-safe.js'
@@ -59,6 +59,23 @@ function acceptEmptyExpect (scope: FastifyInstance): void {
 }
 
 /**
+ * The parts of a route's schema the signature gate has already proven, left out of its runtime validation
+ * (the OpenAPI document keeps them): a verified request's query holds each signing parameter once, in the
+ * form `SignedQuery` describes (the gate answers 401 otherwise, before any validation), and its `app_id` is
+ * a string. Fastify would otherwise run both validators on every signed request.
+ */
+function skipVerifiedParts (route: RouteOptions): void {
+  const schema = route.schema
+  if (schema === undefined || (schema.querystring !== SignedQuery && schema.params !== AppParams)) return
+  const { querystring, params, ...rest } = schema
+  route.schema = {
+    ...rest,
+    ...(querystring === SignedQuery ? {} : { querystring }),
+    ...(params === AppParams ? {} : { params })
+  }
+}
+
+/**
  * Registers the REST API on a scope whose prefix is the plugin's `prefix`. The console's trigger form takes
  * from the same per-app backend rate (`rate.ts`, kept by the adapter).
  */
@@ -84,6 +101,7 @@ export async function registerRestApi (scope: FastifyInstance, ctx: RestContext)
     api.addHook('onRoute', (route) => {
       collectRoute(routes, route)
       collectParamRoute(paramRoutes, route)
+      skipVerifiedParts(route)
     })
     verifySignatureHook(api, ctx)
     readRateHook(api, ctx)

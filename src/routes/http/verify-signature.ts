@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../apps/app-store.js'
 import {
-  parseQueryString, QUERY_LIMITS, verifyRequestBody, verifyRequestQuery, type QueryParams
+  canonicalQueryString, parseQueryString, QUERY_LIMITS, verifyRequestBody, verifyRequestQuery, type QueryParams
 } from '../../auth/request-signature.js'
 import {
   AppDisabledError, InvalidJsonError, InvalidRequestError, ShuttingDownError, UnauthorizedError, UnknownAppError
@@ -29,16 +29,16 @@ export function appOf (request: { broadcasttApp?: App }): App {
  * query string over `QUERY_LIMITS` (bytes, then parameters) is refused with 400 before or while it is
  * parsed, so no request costs more than parsing 4 KB.
  */
-export function rawQuery (url: string): { path: string, query: QueryParams } {
+export function rawQuery (url: string): { path: string, query: QueryParams, text: string } {
   const mark = url.indexOf('?')
-  if (mark === -1) return { path: url, query: dict() }
+  if (mark === -1) return { path: url, query: dict(), text: '' }
   const bytes = url.length - mark - 1
   if (bytes > QUERY_LIMITS.bytes) {
     throw new InvalidRequestError(`The query string is ${bytes} bytes; the limit is ${QUERY_LIMITS.bytes}`)
   }
   const query = parseQueryString(url.slice(mark + 1), QUERY_LIMITS.params)
   if (query === undefined) throw new InvalidRequestError(`The query string has more than ${QUERY_LIMITS.params} parameters`)
-  return { path: url.slice(0, mark), query }
+  return { path: url.slice(0, mark), query, text: url.slice(mark + 1) }
 }
 
 /** A POST without a body reads as `{}` (routes whose fields are all optional then need none). */
@@ -135,12 +135,13 @@ Error | undefined {
   const announced = hasBody(request)
   try {
     const app = admitted(ctx, appId, found)
-    const { path, query } = rawQuery(request.raw.url ?? request.url)
+    const { path, query, text } = rawQuery(request.raw.url ?? request.url)
     const verdict = verifyRequestQuery({
       app,
       method: request.method,
       path,
       query,
+      canonicalQuery: canonicalQueryString(text),
       nowSeconds: ctx.now() / 1000,
       windowSeconds: app.limits.authTimestampWindowSeconds
     })
