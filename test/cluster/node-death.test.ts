@@ -11,11 +11,12 @@ import { TEST_APP, type TestServer } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { signed } from '../http/helpers.js'
 import { joined, presenceAuth, signinData } from '../channels/helpers.js'
+import { LOADER_ARGS } from '../loader/args.js'
 
 const TTL_SECONDS = 1
 
 async function nodeProcess (t: { teardown (fn: () => unknown): void }, keyPrefix: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/node.ts', import.meta.url).pathname], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, new URL('./fixtures/node.ts', import.meta.url).pathname], {
     env: { ...process.env, REDIS_URL, KEY_PREFIX: keyPrefix, NODE_TTL_SECONDS: String(TTL_SECONDS) },
     stdio: ['ignore', 'pipe', 'inherit']
   })

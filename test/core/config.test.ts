@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { DEVELOPMENT_APP, loadConfig } from '../../src/config/load.js'
+import { LOADER_ARGS } from '../loader/args.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -58,7 +59,7 @@ t.test('a JSON config file, from --config or BROADCASTT_CONFIG', async (t) => {
 interface Run { code: number | null, stdout: string, stderr: string }
 
 function run (args: string[], env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Run & { kill: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, MAIN, ...args], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''

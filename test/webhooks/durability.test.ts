@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { REDIS_URL, testRedis } from '../helpers/redis.js'
 import { open } from '../helpers/ws-client.js'
 import { Receiver } from './receiver.js'
+import { LOADER_ARGS } from '../loader/args.js'
 
 const NODE_SCRIPT = fileURLToPath(new URL('./fixtures/node.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -24,7 +25,7 @@ interface Node {
 }
 
 async function startNode (t: { teardown (fn: () => unknown): void }, env: Record<string, string>): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', NODE_SCRIPT], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, NODE_SCRIPT], {
     cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit']
   })
   const exited = new Promise((resolve) => { child.once('exit', resolve) })
