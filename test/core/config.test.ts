@@ -14,7 +14,8 @@ t.test('no configuration serves the development app on 127.0.0.1:6001', async (t
   t.equal(config.port, 6001)
   t.equal(config.host, '127.0.0.1')
   t.match(config.options.apps, [{ id: 'app-id', key: 'app-key', secret: 'app-secret', clientEvents: true }])
-  t.equal(DEVELOPMENT_APP.key, 'app-key')
+  t.same(config.options.apps.map((app) => [app.id, app.key, app.secret]), [[DEVELOPMENT_APP.id, DEVELOPMENT_APP.key, DEVELOPMENT_APP.secret]],
+    'the development app is the one the README documents')
 })
 
 t.test('PORT, HOST and one app from the environment', async (t) => {

@@ -63,6 +63,17 @@ export class Receiver {
     return this.events
   }
 
+  /**
+   * The barrier before an exact check: resolves once an event of `channel` (one the test caused after
+   * everything it checks) arrived, with the events received before it. Sound when the webhook's deliveries
+   * leave one at a time (`inFlightPerApp: 1`): they reach the receiver in the order they were queued.
+   */
+  async through (channel: string): Promise<ReceivedEvent[]> {
+    await this.until(() => this.events.some((e) => e.channel === channel))
+    const events = this.events
+    return events.slice(0, events.findIndex((e) => e.channel === channel))
+  }
+
   async close (): Promise<void> {
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => { this.#server.close(() => { resolve() }) })
