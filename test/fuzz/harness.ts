@@ -4,6 +4,7 @@
  * generated REST requests, against one server whose log is captured, while a well-behaved client stays
  * connected. `runFuzz` returns what was seen; `guardProblems` names every sign of an internal failure.
  */
+import { once } from 'node:events'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Test } from 'tap'
@@ -90,6 +91,7 @@ class Fuzzer {
   last = ''
   /** Set when the fuzzer itself drops the connection (its own close is not the server's answer). */
   closing = false
+  lastError = ''
   readonly rnd: () => number
   constructor (readonly server: TestServer, readonly pusher: boolean, readonly found: FuzzFindings, seed: number) {
     this.rnd = random(seed)
@@ -100,10 +102,10 @@ class Fuzzer {
     ws.on('message', (raw) => { checkAnswer(this.found, raw) })
     ws.on('close', (code) => {
       if (this.closing) return
-      if (!CLOSE_CODES.has(code)) this.found.bad.push(`close code ${code} after ${this.last.slice(0, 120)}`)
+      if (!CLOSE_CODES.has(code)) this.found.bad.push(`close code ${code} (${this.lastError}) after ${this.last.slice(0, 120)}`)
       note(this.found.closes, code)
     })
-    ws.on('error', () => {}) // a close frame with a bad payload, a reset: the close code is what counts
+    ws.on('error', (e) => { this.lastError = e.message }) // a close frame with a bad payload, a reset: the close code is what counts
     this.socketId = await new Promise<string>((resolve, reject) => {
       ws.once('message', (raw) => {
         const frame = JSON.parse(raw.toString()) as { data: string }
@@ -147,7 +149,8 @@ class Fuzzer {
       })
     }
     if (this.ws === undefined || this.ws.readyState !== WebSocket.OPEN) {
-      this.ws?.terminate()
+      // A server close still in its handshake completes (its code is the answer); dropping it would be 1006.
+      if (this.ws !== undefined && this.ws.readyState !== WebSocket.CLOSED) await once(this.ws, 'close')
       await this.connect()
     }
   }

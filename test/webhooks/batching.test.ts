@@ -7,7 +7,7 @@ import { TEST_APP, startServer } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { joined, privateAuth } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
-import { collect, QUICK, serverWithWebhooks } from './helpers.js'
+import { QUICK, serverWithWebhooks } from './helpers.js'
 
 t.test('filters: event types, channel-name prefix and suffix', async (t) => {
   const all = await receiver(t)
@@ -20,7 +20,6 @@ t.test('filters: event types, channel-name prefix and suffix', async (t) => {
     { url: suffixed.url, eventTypes: ['channel_occupied', 'cache_miss'], filter: { channelNameEndsWith: '-eu' } },
     { url: both.url, eventTypes: ['channel_occupied'], filter: { channelNameStartsWith: 'cache-', channelNameEndsWith: '-eu' } }
   ], { ...QUICK, inFlightPerApp: 1 })
-  const delivered = collect(server.app, 'webhook_delivered')
   const client = await open(t, server.wsUrl())
   for (const channel of ['news', 'cache-us', 'cache-eu', 'orders-eu']) await joined(client, channel)
   await all.eventCount(4)
@@ -28,16 +27,16 @@ t.test('filters: event types, channel-name prefix and suffix', async (t) => {
   await both.eventCount(1)
   const prefixedBefore = prefixed.requests.length
   // Barriers: channels each webhook takes, joined after the rest (deliveries leave one at a time, in order).
-  await joined(client, 'private-cache-zz-eu', privateAuth(client, 'private-cache-zz-eu'))
+  await joined(client, 'private-zz', privateAuth(client, 'private-zz'))
   await joined(client, 'cache-zz-eu')
-  t.same((await all.through('cache-zz-eu')).map((e) => e.channel), ['news', 'cache-us', 'cache-eu', 'orders-eu', 'private-cache-zz-eu'])
+  t.same((await all.through('cache-zz-eu')).map((e) => e.channel).filter((c) => c !== 'private-zz'), ['news', 'cache-us', 'cache-eu', 'orders-eu'])
   // cache_miss travels in a request of its own cause, so its place among the occupied events is not fixed.
-  t.same((await suffixed.through('cache-zz-eu')).map((e) => `${e.name}:${e.channel}`).sort(),
-    ['cache_miss:cache-eu', 'cache_miss:private-cache-zz-eu', 'channel_occupied:cache-eu', 'channel_occupied:orders-eu', 'channel_occupied:private-cache-zz-eu'])
+  t.same((await suffixed.through('cache-zz-eu', 2)).map((e) => `${e.name}:${e.channel}`).sort(),
+    ['cache_miss:cache-eu', 'channel_occupied:cache-eu', 'channel_occupied:orders-eu'])
   t.same((await both.through('cache-zz-eu')).map((e) => e.channel), ['cache-eu'])
-  t.same((await prefixed.through('private-cache-zz-eu')).map((e) => e.channel), [], 'nothing else matched the prefix')
+  t.same(await prefixed.through('private-zz'), [], 'nothing but the barrier matched the prefix')
   t.equal(prefixedBefore, 0, 'no request when no event matches')
-  t.equal(delivered.filter((d) => d.url === prefixed.url).length, 1, 'the barrier alone was delivered to the prefixed webhook')
+  t.equal(prefixed.requests.length, 1, 'one request to the prefixed webhook: the barrier\'s')
 })
 
 t.test('a batch per app and window, in order; never two apps in one request', async (t) => {

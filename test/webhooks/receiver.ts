@@ -64,14 +64,14 @@ export class Receiver {
   }
 
   /**
-   * The barrier before an exact check: resolves once an event of `channel` (one the test caused after
-   * everything it checks) arrived, with the events received before it. Sound when the webhook's deliveries
-   * leave one at a time (`inFlightPerApp: 1`): they reach the receiver in the order they were queued.
+   * The barrier before an exact check: resolves once `count` events of the channel `barrier` (joined after
+   * everything the test checks) arrived, with the events of every other channel. Sound when the webhook's
+   * deliveries leave one at a time (`inFlightPerApp: 1`): they reach the receiver in the order they were
+   * queued, so whatever the earlier actions caused came first.
    */
-  async through (channel: string): Promise<ReceivedEvent[]> {
-    await this.until(() => this.events.some((e) => e.channel === channel))
-    const events = this.events
-    return events.slice(0, events.findIndex((e) => e.channel === channel))
+  async through (barrier: string, count = 1): Promise<ReceivedEvent[]> {
+    await this.until(() => this.events.filter((e) => e.channel === barrier).length >= count)
+    return this.events.filter((e) => e.channel !== barrier)
   }
 
   async close (): Promise<void> {
