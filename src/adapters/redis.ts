@@ -17,7 +17,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { ClusterUnavailableError, InvalidOptionsError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
-  type LocalNode, type PresenceMember, type RemovedMember
+  type Decisions, type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS } from './redis-scripts.js'
@@ -55,6 +55,11 @@ export class RedisAdapter implements Adapter {
   #closed = false
   #quietErrors = false
   #up = false
+  /**
+   * What a write-back decided (a member who left while Redis was out of reach…), announced once the node is
+   * ready again: announced earlier, its messages would reach this node's subscribers only.
+   */
+  #restored: Decisions[] = []
 
   constructor (options: RedisAdapterOptions = {}) {
     const problem = redisOptionsProblem(options.redis)
@@ -101,9 +106,12 @@ export class RedisAdapter implements Adapter {
   #changed (): void {
     if (this.#sub.status !== 'ready') this.#subscribed = false
     const up = this.ready()
-    if (up === this.#up || this.#closed) return
-    this.#up = up
-    this.status.emit(up ? 'ready' : 'down')
+    if (this.#closed) return
+    if (up !== this.#up) {
+      this.#up = up
+      this.status.emit(up ? 'ready' : 'down')
+    }
+    if (up) for (const decisions of this.#restored.splice(0)) this.#node?.decided(decisions)
   }
 
   async attach (node: LocalNode): Promise<void> {
@@ -150,7 +158,7 @@ export class RedisAdapter implements Adapter {
         await SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs))
         const decisions = await restoreOwned(this.#cmd, this.keyPrefix, this.nodeId, this.#owned,
           (appId, channel) => this.#node?.localCount(appId, channel) ?? 0)
-        if (hasDecisions(decisions)) this.#node?.decided(decisions)
+        if (hasDecisions(decisions)) this.#restored.push(decisions)
       } while (this.#resync)
       this.#synced = true
       this.#quietErrors = false

@@ -4,6 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
+import { transformSync } from 'esbuild'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const KINDS = ['lines', 'branches', 'functions', 'statements']
@@ -55,8 +56,35 @@ async function slowest () {
   for (const { file, ms } of times.slice(0, 10)) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
 }
 
+async function * sources (dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) yield * sources(path)
+    else if (entry.name.endsWith('.ts')) yield path
+  }
+}
+
+/**
+ * V8 reports only files that were loaded: a src/ file no test loads would be missing, not counted as 0 %.
+ * Files whose compiled output is empty (types only) have nothing to cover; any other missing file fails.
+ */
+async function unloaded () {
+  const summary = JSON.parse(await readFile(join(ROOT, '.tap/report/coverage-summary.json'), 'utf8'))
+  const missing = []
+  for await (const file of sources(join(ROOT, 'src'))) {
+    if (summary[file] !== undefined) continue
+    const { code } = transformSync(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', legalComments: 'none' })
+    if (code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').replace(/export\s*\{\s*\};?/g, '').trim() !== '') missing.push(relative(ROOT, file))
+  }
+  if (missing.length > 0) {
+    console.log(`\nsrc/ files with code that no test loaded (0 % coverage): ${missing.join(', ')}`)
+    process.exitCode = 1
+  }
+}
+
 try {
   await folders()
+  await unloaded()
   await slowest()
 } catch (error) {
   console.log(`(no coverage summary: ${error.message})`)
