@@ -35,9 +35,10 @@ const USER_IDS: readonly unknown[] = ['u1', 'u2', 'u3', '', 'x'.repeat(300), 'a 
 const INFOS: readonly unknown[] = [undefined, { name: 'Ann' }, 'text', 7, null, [1, 2], { __proto__: { admin: true } }, { deep: { deeper: { deepest: 'x'.repeat(2000) } } }]
 const DATA: readonly unknown[] = [{ x: 1 }, 'hello', '', 0, null, [], 'y'.repeat(12_000), { __proto__: 1 }, { a: '\u0000\ud800' }]
 
-const presenceData = (rnd: () => number): { user_id: string, user_info?: unknown } => {
+const presenceData = (rnd: () => number): Pusher.PresenceChannelData => {
   const info = pick(rnd, INFOS)
-  return { user_id: pick(rnd, USER_IDS) as string, ...(info === undefined ? {} : { user_info: info }) }
+  // Hostile on purpose: the SDK's types want a string id and an object info, the wire gets whatever is picked.
+  return { user_id: pick(rnd, USER_IDS) as string, ...(info === undefined ? {} : { user_info: info as Record<string, unknown> }) }
 }
 
 /** One validly signed (or signed-then-used) frame for a connection of the dialect, as JSON text. */
