@@ -18,7 +18,7 @@ import type { RedisOptions } from 'ioredis'
 import { ClusterUnavailableError, InvalidOptionsError } from '../errors.js'
 import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
-  type LocalNode, type PresenceMember, type RemovedMember
+  type Decisions, type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
 import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS, type RedisClient } from './redis-scripts.js'
@@ -59,6 +59,11 @@ export class RedisAdapter implements Adapter {
   #closed = false
   #quietErrors = false
   #up = false
+  /**
+   * What a write-back decided (a member who left while Redis was out of reach…), announced once the node is
+   * ready again: announced earlier, its messages would reach this node's subscribers only.
+   */
+  #restored: Decisions[] = []
 
   constructor (options: RedisAdapterOptions = {}) {
     const problem = redisOptionsProblem(options.redis)
@@ -107,9 +112,12 @@ export class RedisAdapter implements Adapter {
   #changed (): void {
     if (this.#sub.status !== 'ready') this.#subscribed = false
     const up = this.ready()
-    if (up === this.#up || this.#closed) return
-    this.#up = up
-    this.status.emit(up ? 'ready' : 'down')
+    if (this.#closed) return
+    if (up !== this.#up) {
+      this.#up = up
+      this.status.emit(up ? 'ready' : 'down')
+    }
+    if (up) for (const decisions of this.#restored.splice(0)) this.#node?.decided(decisions)
   }
 
   async attach (node: LocalNode): Promise<void> {
@@ -171,7 +179,7 @@ export class RedisAdapter implements Adapter {
         const decisions = await restoreOwned(this.#cmd, this.#keys, this.nodeId, this.#owned,
           (appId, channel) => this.#node?.localCount(appId, channel) ?? 0)
         this.#index.restored()
-        if (hasDecisions(decisions)) this.#node?.decided(decisions)
+        if (hasDecisions(decisions)) this.#restored.push(decisions)
       } while (this.#resync)
       this.#synced = true
       this.#quietErrors = false

@@ -102,10 +102,17 @@ function socketHandlers (ctx: WsContext) {
       ctx.heartbeat.touch(conn)
       admitFrame(conn, ctx.heartbeat.now)
     },
-    /** Socket errors (a protocol violation, a reset) end in 'close'; they are the client's, not the server's. */
+    /**
+     * Socket errors (a protocol violation, a reset) end in 'close'; they are the client's, not the server's.
+     * On a protocol violation ws has just queued its close frame (1002, 1007, 1009): cutting the socket now
+     * would drop it and the client would see 1006. The connection stops here and the heartbeat cuts a peer
+     * that does not finish the close handshake within its grace, as for every close of the server's.
+     */
     error (this: TrackedSocket, error: Error): void {
       ctx.log.debug({ err: error }, 'websocket error')
-      this.terminate()
+      const conn = this[kConnection]
+      if (conn === undefined) this.terminate()
+      else conn.open = false
     },
     close (this: TrackedSocket, code: number): void {
       const conn = this[kConnection]

@@ -162,6 +162,10 @@ export class RedisWebhookQueue implements WebhookQueue {
       } catch (err) {
         if (this.#closed) return
         this.options.log.warn({ err: errorFields(err) }, 'webhook queue: reading the Redis stream failed; retrying')
+        // Redis came back without the consumer groups (restarted empty): create them again, or no read succeeds.
+        if (err instanceof Error && err.message.startsWith('NOGROUP')) {
+          for (const key of this.#lanes.keys()) await this.#createGroup(key).catch(() => {})
+        }
         await new Promise((resolve) => setTimeout(resolve, BLOCK_MS).unref())
       }
     }

@@ -1,7 +1,8 @@
-/** Runs the standalone server (`src/cli/main.ts` through tsx) as a real child process. */
+/** Runs the standalone server (`src/cli/main.ts` through the test loader) as a real child process. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect as netConnect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { LOADER_ARGS } from '../loader/args.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -20,7 +21,7 @@ export interface Server {
 export interface Finished { code: number | null, stdout: string, stderr: string }
 
 function launch (args: string[], env: Record<string, string>, main = MAIN): { child: ChildProcess, out: { stdout: string, stderr: string }, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, main, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   const out = { stdout: '', stderr: '' }

@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import t from 'tap'
 import { RedisAdapter } from '../../src/adapters/redis.js'
 import { OwnRedis } from '../helpers/redis-server.js'
-import { startServer, TEST_APP } from '../helpers/server.js'
+import { startServer } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { delivered, pusherFor, received, signed, subscriber } from '../http/helpers.js'
 import { joined, presenceAuth } from '../channels/helpers.js'
@@ -57,5 +57,7 @@ t.test('Redis restarts: local delivery goes on, then the cluster recovers', asyn
   t.same(counts.body, {
     channels: { news: { subscription_count: 2 }, 'presence-room': { subscription_count: 1 }, other: { subscription_count: 1 } }
   }, 'counts written back')
-  t.equal(TEST_APP.id, 'test-id')
+  await member.close()
+  const left = await signed(a, 'GET', '/channels/presence-room/users')
+  t.same(left.body, { users: [] }, 'a member who leaves after the recovery is gone cluster-wide')
 })

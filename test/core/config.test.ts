@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { DEVELOPMENT_APP, loadConfig } from '../../src/config/load.js'
+import { LOADER_ARGS } from '../loader/args.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -13,7 +14,8 @@ t.test('no configuration serves the development app on 127.0.0.1:6001', async (t
   t.equal(config.port, 6001)
   t.equal(config.host, '127.0.0.1')
   t.match(config.options.apps, [{ id: 'app-id', key: 'app-key', secret: 'app-secret', clientEvents: true }])
-  t.equal(DEVELOPMENT_APP.key, 'app-key')
+  t.same(config.options.apps.map((app) => [app.id, app.key, app.secret]), [[DEVELOPMENT_APP.id, DEVELOPMENT_APP.key, DEVELOPMENT_APP.secret]],
+    'the development app is the one the README documents')
 })
 
 t.test('PORT, HOST and one app from the environment', async (t) => {
@@ -58,7 +60,7 @@ t.test('a JSON config file, from --config or BROADCASTT_CONFIG', async (t) => {
 interface Run { code: number | null, stdout: string, stderr: string }
 
 function run (args: string[], env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Run & { kill: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, MAIN, ...args], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''

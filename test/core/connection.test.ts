@@ -1,7 +1,9 @@
 import t from 'tap'
+import { connect as netConnect } from 'node:net'
 import WebSocket from 'ws'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { connect, open } from '../helpers/ws-client.js'
+import { within } from '../helpers/within.js'
 
 t.test('both paths and both dialects complete the handshake', async (t) => {
   const server = await startServer(t)
@@ -154,4 +156,45 @@ t.test('shutdown sends 4200 to every connection', async (t) => {
   t.equal((await a.closed).code, 4200)
   t.equal((await b.closed).code, 4200)
   t.equal(b.ws.readyState, WebSocket.CLOSED)
+})
+
+t.test('a protocol violation after a burst of frames still gets its close code (1007), never a bare cut', async (t) => {
+  const server = await startServer(t)
+  const closes = await Promise.all(Array.from({ length: 10 }, async () => {
+    const client = await open(t, server.wsUrl())
+    for (let i = 0; i < 50; i++) client.send('pusher:ping', { i })
+    client.ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false }) // invalid UTF-8 in a text frame
+    return (await client.closed).code
+  }))
+  t.same(closes, Array.from({ length: 10 }, () => 1007))
+})
+
+t.test('a peer that never finishes the close handshake after a protocol violation is cut after the grace', async (t) => {
+  const server = await startServer(t, { clock: t.clock })
+  const socket = netConnect(server.port, '127.0.0.1')
+  socket.on('error', () => {})
+  socket.write(`GET /app/${TEST_APP.key}?protocol=7 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+  let seen = Buffer.alloc(0)
+  const gone = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+  await new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk])
+      if (seen.includes('connection_established')) resolve()
+    })
+  })
+  // A masked text frame with invalid UTF-8 (mask of zeros); the peer then stays silent.
+  socket.write(Buffer.from([0x81, 0x84, 0, 0, 0, 0, 0x7b, 0xc3, 0x28, 0x7d]))
+  await new Promise<void>((resolve) => {
+    const check = (): void => { if (seen.includes(Buffer.from([0x88, 0x02, 0x03, 0xef]))) resolve() }
+    socket.on('data', check)
+    check()
+  })
+  t.pass('the server sent its close frame with 1007')
+  let cut = false
+  void gone.then(() => { cut = true })
+  t.clock.advance(500)
+  t.notOk(cut, 'the peer may still answer within the grace')
+  for (let i = 0; i < 4; i++) t.clock.advance(1000)
+  t.ok(await within(2000, gone) < 2000, 'cut once the grace is over')
 })

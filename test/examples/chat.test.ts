@@ -39,13 +39,17 @@ if (!existsSync(CHROMIUM) && process.env.CI !== 'true') {
     await online(bob, 'bob')
     await online(ann, 'bob')
     t.pass('each sees the other arrive in the presence list')
-    t.equal(await ann.locator('#count').textContent(), '2')
 
     await send(bob, 'hello from Bob')
     await ann.locator('#messages li', { hasText: 'hello from Bob' }).waitFor()
     t.match(await ann.locator('#messages li').last().textContent(), /^Bob\s*hello from Bob$/, 'Bob\'s message reached Ann')
+    // Barrier: Bob's message was sent after both joined, so any presence change before it has reached Ann.
+    t.equal(await ann.locator('#count').textContent(), '2')
     await send(ann, '@bob psst')
     await bob.locator('#mentions li', { hasText: 'psst' }).waitFor()
+    // Barrier: Bob answers after he saw the mention; once Ann has his answer, a mention to her would have come.
+    await send(bob, 'got it')
+    await ann.locator('#messages li', { hasText: 'got it' }).waitFor()
     t.equal(await ann.locator('#mentions li').count(), 0, 'a mention lands only in the mentioned user\'s private channel')
     if (process.env.EXAMPLE_SCREENSHOT !== undefined) await ann.screenshot({ path: process.env.EXAMPLE_SCREENSHOT })
     await ann.reload()

@@ -3,8 +3,9 @@
  * can fail it (401), unknown (404) and disabled (403) apps, malformed JSON, the body limit, and bodies sent
  * with other content types. Each refusal delivers nothing.
  */
+import { createHash } from 'node:crypto'
 import t from 'tap'
-import { hmacSha256Hex, md5Hex } from '../../src/auth/hmac.js'
+import { hmacSha256Hex } from '../../src/auth/hmac.js'
 import { signatureBaseString, signRequest } from '../../src/auth/request-signature.js'
 import { systemClock } from '../../src/hub/heartbeat.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
@@ -54,6 +55,7 @@ t.test('signature failures are 401 and deliver nothing', async (t) => {
   }
   const ok = await send(server, 'POST', `${path}?${unescapedQuery(good)}`, body)
   t.equal(ok.status, 200, 'the good request passes')
+  t.same((await delivered(sub)).map((f) => f.event), ['e'], 'and only it is delivered')
 })
 
 t.test('the timestamp window is the app\'s limits.authTimestampWindowSeconds', async (t) => {
@@ -126,7 +128,12 @@ t.test('bodies sent without a JSON content type are read as JSON', async (t) => 
     t.equal(response.status, 200, type)
   }
   t.same((await delivered(sub)).map((f) => f.event), ['application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8'])
-  t.equal(md5Hex(''), 'd41d8cd98f00b204e9800998ecf8427e')
+  // body_md5 is over the raw UTF-8 bytes: a body with multi-byte characters is signed and checked alike.
+  const utf8 = JSON.stringify({ name: 'é', channel: 'ct', data: 'ü€' })
+  const query = signRequest(TEST_APP, 'POST', '/apps/test-id/events', {}, utf8)
+  t.equal(query.body_md5, createHash('md5').update(Buffer.from(utf8, 'utf8')).digest('hex'), 'the md5 of the UTF-8 bytes')
+  t.equal((await send(server, 'POST', `/apps/test-id/events?${unescapedQuery(query)}`, utf8)).status, 200)
+  t.same(await delivered(sub), [{ event: 'é', channel: 'ct', data: 'ü€' }])
 })
 
 t.test('a query in the signed order is verified as it stands, any other order as rebuilt: both answer alike', async (t) => {

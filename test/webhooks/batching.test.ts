@@ -5,9 +5,9 @@
 import t from 'tap'
 import { TEST_APP, startServer } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
-import { joined } from '../channels/helpers.js'
+import { joined, privateAuth } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
-import { collect, serverWithWebhooks } from './helpers.js'
+import { QUICK, serverWithWebhooks } from './helpers.js'
 
 t.test('filters: event types, channel-name prefix and suffix', async (t) => {
   const all = await receiver(t)
@@ -19,19 +19,24 @@ t.test('filters: event types, channel-name prefix and suffix', async (t) => {
     { url: prefixed.url, eventTypes: ['channel_occupied'], filter: { channelNameStartsWith: 'private-' } },
     { url: suffixed.url, eventTypes: ['channel_occupied', 'cache_miss'], filter: { channelNameEndsWith: '-eu' } },
     { url: both.url, eventTypes: ['channel_occupied'], filter: { channelNameStartsWith: 'cache-', channelNameEndsWith: '-eu' } }
-  ])
-  const delivered = collect(server.app, 'webhook_delivered')
+  ], { ...QUICK, inFlightPerApp: 1 })
   const client = await open(t, server.wsUrl())
   for (const channel of ['news', 'cache-us', 'cache-eu', 'orders-eu']) await joined(client, channel)
   await all.eventCount(4)
   await suffixed.eventCount(3)
   await both.eventCount(1)
-  t.same(all.events.map((e) => e.channel), ['news', 'cache-us', 'cache-eu', 'orders-eu'])
+  const prefixedBefore = prefixed.requests.length
+  // Barriers: channels each webhook takes, joined after the rest (deliveries leave one at a time, in order).
+  await joined(client, 'private-zz', privateAuth(client, 'private-zz'))
+  await joined(client, 'cache-zz-eu')
+  t.same((await all.through('cache-zz-eu')).map((e) => e.channel).filter((c) => c !== 'private-zz'), ['news', 'cache-us', 'cache-eu', 'orders-eu'])
   // cache_miss travels in a request of its own cause, so its place among the occupied events is not fixed.
-  t.same(suffixed.events.map((e) => `${e.name}:${e.channel}`).sort(), ['cache_miss:cache-eu', 'channel_occupied:cache-eu', 'channel_occupied:orders-eu'])
-  t.same(both.events.map((e) => e.channel), ['cache-eu'])
-  t.equal(prefixed.requests.length, 0, 'no request when no event matches')
-  t.ok(delivered.every((d) => d.url !== prefixed.url))
+  t.same((await suffixed.through('cache-zz-eu', 2)).map((e) => `${e.name}:${e.channel}`).sort(),
+    ['cache_miss:cache-eu', 'channel_occupied:cache-eu', 'channel_occupied:orders-eu'])
+  t.same((await both.through('cache-zz-eu')).map((e) => e.channel), ['cache-eu'])
+  t.same(await prefixed.through('private-zz'), [], 'nothing but the barrier matched the prefix')
+  t.equal(prefixedBefore, 0, 'no request when no event matches')
+  t.equal(prefixed.requests.length, 1, 'one request to the prefixed webhook: the barrier\'s')
 })
 
 t.test('a batch per app and window, in order; never two apps in one request', async (t) => {
@@ -40,7 +45,7 @@ t.test('a batch per app and window, in order; never two apps in one request', as
     { ...TEST_APP, webhooks: [{ url: hook.url, eventTypes: ['channel_occupied' as const] }] },
     { id: 'other-id', key: 'other-key', secret: 'other-secret', webhooks: [{ url: hook.url, eventTypes: ['channel_occupied' as const] }] }
   ]
-  const server = await startServer(t, { apps, webhookDelivery: { batchMs: 50 }, clock: t.clock })
+  const server = await startServer(t, { apps, webhookDelivery: { batchMs: 50, inFlightPerApp: 1 }, clock: t.clock })
   const a = await open(t, server.wsUrl())
   const b = await open(t, server.wsUrl('other-key'))
   for (let i = 0; i < 5; i++) await joined(a, `a-${i}`)
@@ -48,8 +53,14 @@ t.test('a batch per app and window, in order; never two apps in one request', as
   t.equal(hook.requests.length, 0, 'nothing sent before the window ends (fake clock)')
   t.clock.advance(50)
   await hook.eventCount(8)
-  const byKey = new Map(hook.requests.map((r) => [r.headers['x-pusher-key'], r.body.events.map((e) => e.channel)]))
-  t.equal(hook.requests.length, 2, 'one request per app')
+  // Barriers: one more channel per app in the next window; each app's deliveries leave one at a time.
+  await joined(a, 'a-zz')
+  await joined(b, 'b-zz')
+  t.clock.advance(50)
+  await hook.until(() => ['a-zz', 'b-zz'].every((c) => hook.events.some((e) => e.channel === c)))
+  const before = hook.requests.filter((r) => !r.body.events.some((e) => e.channel.endsWith('-zz')))
+  const byKey = new Map(before.map((r) => [r.headers['x-pusher-key'], r.body.events.map((e) => e.channel)]))
+  t.equal(before.length, 2, 'one request per app')
   t.same(byKey.get(TEST_APP.key), ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'], 'in order')
   t.same(byKey.get('other-key'), ['b-0', 'b-1', 'b-2'])
 })

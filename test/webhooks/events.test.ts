@@ -9,7 +9,10 @@ import { TEST_APP } from '../helpers/server.js'
 import { open } from '../helpers/ws-client.js'
 import { joined, presenceAuth, privateAuth } from '../channels/helpers.js'
 import { receiver } from './receiver.js'
-import { serverWithWebhooks } from './helpers.js'
+import { QUICK, serverWithWebhooks } from './helpers.js'
+
+/** One request in flight at a time: deliveries arrive in queue order, so `hook.through(barrier)` is a barrier. */
+const ORDERED = { ...QUICK, inFlightPerApp: 1 }
 
 const ALL = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss',
   'subscription_count'] as const
@@ -47,7 +50,7 @@ t.test('request format: POST, JSON, key and signature headers the pusher SDK acc
 
 t.test('channel_occupied, subscription_count and channel_vacated', async (t) => {
   const hook = await receiver(t)
-  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: [...ALL] }])
+  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: [...ALL] }], ORDERED)
   const a = await open(t, server.wsUrl())
   const b = await open(t, server.wsUrl())
   await joined(a, 'room')
@@ -57,7 +60,10 @@ t.test('channel_occupied, subscription_count and channel_vacated', async (t) => 
   await b.close()
   await hook.eventCount(4)
   await a.close()
-  const events = await hook.eventCount(5)
+  await hook.eventCount(5)
+  const late = await open(t, server.wsUrl())
+  await joined(late, 'barrier')
+  const events = await hook.through('barrier', 2) // channel_occupied and subscription_count of the barrier
   t.same(events, [
     { name: 'channel_occupied', channel: 'room' },
     { name: 'subscription_count', channel: 'room', subscription_count: 1 },
@@ -69,7 +75,7 @@ t.test('channel_occupied, subscription_count and channel_vacated', async (t) => 
 
 t.test('member_added and member_removed, once per user', async (t) => {
   const hook = await receiver(t)
-  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['member_added', 'member_removed'] }])
+  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['member_added', 'member_removed'] }], ORDERED)
   const first = await open(t, server.wsUrl())
   const second = await open(t, server.wsUrl())
   await joined(first, 'presence-room', presenceAuth(first, 'presence-room', 'u1', { name: 'Ann' }))
@@ -77,7 +83,10 @@ t.test('member_added and member_removed, once per user', async (t) => {
   await joined(second, 'presence-room', presenceAuth(second, 'presence-room', 'u1'))
   await second.close()
   await first.close()
-  const events = await hook.eventCount(2)
+  await hook.eventCount(2)
+  const late = await open(t, server.wsUrl())
+  await joined(late, 'presence-barrier', presenceAuth(late, 'presence-barrier', 'u2'))
+  const events = await hook.through('presence-barrier')
   t.same(events, [
     { name: 'member_added', channel: 'presence-room', user_id: 'u1' },
     { name: 'member_removed', channel: 'presence-room', user_id: 'u1' }
@@ -86,7 +95,7 @@ t.test('member_added and member_removed, once per user', async (t) => {
 
 t.test('client_event with socket_id, and user_id on presence channels', async (t) => {
   const hook = await receiver(t)
-  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['client_event'] }])
+  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['client_event'] }], ORDERED)
   const sender = await open(t, server.wsUrl())
   const other = await open(t, server.wsUrl())
   await joined(sender, 'private-chat', privateAuth(sender, 'private-chat'))
@@ -95,7 +104,10 @@ t.test('client_event with socket_id, and user_id on presence channels', async (t
   await other.next('client-typing')
   await joined(sender, 'presence-chat', presenceAuth(sender, 'presence-chat', 'u7'))
   sender.send('client-wave', 'hi', 'presence-chat')
-  const events = await hook.eventCount(2)
+  await hook.eventCount(2)
+  await joined(sender, 'private-barrier', privateAuth(sender, 'private-barrier'))
+  sender.send('client-done', {}, 'private-barrier')
+  const events = await hook.through('private-barrier')
   t.same(events, [
     { name: 'client_event', channel: 'private-chat', event: 'client-typing', data: '{"who":"me"}', socket_id: sender.socketId },
     { name: 'client_event', channel: 'presence-chat', event: 'client-wave', data: 'hi', socket_id: sender.socketId, user_id: 'u7' }
@@ -104,7 +116,7 @@ t.test('client_event with socket_id, and user_id on presence channels', async (t
 
 t.test('cache_miss', async (t) => {
   const hook = await receiver(t)
-  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['cache_miss'] }])
+  const server = await serverWithWebhooks(t, [{ url: hook.url, eventTypes: ['cache_miss'] }], ORDERED)
   const client = await open(t, server.wsUrl())
   await joined(client, 'cache-prices')
   t.same(await hook.eventCount(1), [{ name: 'cache_miss', channel: 'cache-prices' }])
@@ -113,6 +125,8 @@ t.test('cache_miss', async (t) => {
   await joined(late, 'cache-prices')
   await late.next('p')
   await joined(late, 'cache-other')
-  t.same(await hook.eventCount(2), [{ name: 'cache_miss', channel: 'cache-prices' }, { name: 'cache_miss', channel: 'cache-other' }],
+  await hook.eventCount(2)
+  await joined(late, 'cache-barrier')
+  t.same(await hook.through('cache-barrier'), [{ name: 'cache_miss', channel: 'cache-prices' }, { name: 'cache_miss', channel: 'cache-other' }],
     'no miss when the cache holds an event')
 })

@@ -63,6 +63,17 @@ export class Receiver {
     return this.events
   }
 
+  /**
+   * The barrier before an exact check: resolves once `count` events of the channel `barrier` (joined after
+   * everything the test checks) arrived, with the events of every other channel. Sound when the webhook's
+   * deliveries leave one at a time (`inFlightPerApp: 1`): they reach the receiver in the order they were
+   * queued, so whatever the earlier actions caused came first.
+   */
+  async through (barrier: string, count = 1): Promise<ReceivedEvent[]> {
+    await this.until(() => this.events.filter((e) => e.channel === barrier).length >= count)
+    return this.events.filter((e) => e.channel !== barrier)
+  }
+
   async close (): Promise<void> {
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => { this.#server.close(() => { resolve() }) })
