@@ -32,6 +32,9 @@ import { errorFields } from '../log-safe.js'
 
 const SILENT: AdapterLogger = { warn () {}, error () {} }
 
+/** How long close waits for QUIT before it drops a connection. */
+const QUIT_MS = 2000
+
 export class RedisAdapter implements Adapter {
   readonly nodeId = randomUUID()
   /** `ready` when this node is connected and its state written back; `down` when the connection is lost. */
@@ -457,8 +460,13 @@ export class RedisAdapter implements Adapter {
     }
     this.#closed = true
     this.#node = undefined
+    // QUIT waits for the replies before it; a primary that stopped answering must not hold close forever.
     await Promise.all([this.#cmd, this.#sub].map(async (client) => {
-      await client.quit().catch(() => { client.disconnect() })
+      let timer: NodeJS.Timeout | undefined
+      const quit = client.quit().then(() => true, () => false)
+      const quitted = await Promise.race([quit, new Promise<false>((resolve) => { timer = setTimeout(resolve, QUIT_MS, false) })])
+      clearTimeout(timer)
+      if (!quitted) client.disconnect()
     }))
   }
 }
