@@ -189,7 +189,7 @@ async function fanout (nodes: Node[], subscriberNodes: Node[], redis: BenchRedis
     await burst(Math.min(100, events), () => {})
     // Only the event window is measured: the set-up's work (subscriptions, their Redis scripts and counts,
     // the warm-up, the previous shape's clients closing) must be over before it starts.
-    await quiet(cpuOf)
+    await quiet(cpuOf, nodes.length)
     const cpuBefore = await cpuOf()
     const redisBefore = await redis?.counters()
     let start = 0
@@ -215,15 +215,19 @@ async function fanout (nodes: Node[], subscriberNodes: Node[], redis: BenchRedis
 }
 
 /**
- * Waits until the nodes together use under 2 % of a core over 250 ms (at most 20 s): what remains then is
- * the per-process background (timers, heartbeats), which the event window cannot avoid.
+ * Waits (at most 10 s) until the nodes use under 1.2 % of a core each over 250 ms: what remains then is each
+ * process's own background (timers, heartbeats; ~5 ms of CPU per second for an idle node with 1,000
+ * connections), which the event window cannot avoid.
  */
-async function quiet (cpuOf: () => Promise<number>): Promise<void> {
+async function quiet (cpuOf: () => Promise<number>, nodes: number): Promise<void> {
   let last = await cpuOf()
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 40; i++) {
     await delay(250)
     const current = await cpuOf()
-    if (current - last < 0.005) return
+    if (current - last < 0.003 * nodes) {
+      if (process.env.BENCH_DEBUG !== undefined) process.stderr.write(`quiet: ${((current - last) * 4000).toFixed(1)} ms CPU/s\n`)
+      return
+    }
     last = current
   }
 }
