@@ -17,7 +17,8 @@
  * Only the event window is measured: each shape first sends 100 unmeasured warm-up events (every process
  * compiles its delivery path once), then waits until the nodes are quiet (subscriptions, their Redis work
  * and the previous shape's closing clients done). What the window still holds besides the events is each
- * process's own background (timers, heartbeats): a few milliseconds per process and second.
+ * process's own background (timers, heartbeats): a few milliseconds per process and second (BENCH_DEBUG=1
+ * prints the nodes' CPU per second just before each window).
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
