@@ -131,3 +131,33 @@ export class PendingBarriers {
     for (const resolve of [...this.#waiting.values()]) resolve()
   }
 }
+
+/**
+ * This node's own channel messages on their way through Redis, by their exact text: when the echo comes
+ * back, the node takes the message it sent instead of parsing and validating the text again. The text is
+ * the key, so a match is always the same message whatever arrives when: an echo that never comes (the node
+ * unsubscribed meanwhile, the publish failed, the pub/sub connection dropped) only leaves an entry behind,
+ * which `clear` (on a dropped connection) or the bound removes.
+ */
+export class OwnEchoes {
+  readonly #sent = new Map<string, ClusterMessage>()
+
+  constructor (readonly max = 10_000) {}
+
+  /** `text` of `message` is being published on a topic this node listens to. */
+  sent (text: string, message: ClusterMessage): void {
+    if (this.#sent.size >= this.max) this.#sent.clear()
+    this.#sent.set(text, message)
+  }
+
+  /** The message `text` was made from, if this node sent it and it had not come back yet. */
+  take (text: string): ClusterMessage | undefined {
+    const message = this.#sent.get(text)
+    if (message !== undefined) this.#sent.delete(text)
+    return message
+  }
+
+  get size (): number { return this.#sent.size }
+
+  clear (): void { this.#sent.clear() }
+}

@@ -20,7 +20,7 @@ import {
   channelOf, type AddMemberResult, type Adapter, type CacheEntry, type ChannelCounts, type ClusterMessage,
   type Decisions, type LocalNode, type PresenceMember, type RemovedMember
 } from './adapter.js'
-import { decodeMessage, encodeMessage, PendingBarriers } from './redis-messages.js'
+import { decodeMessage, encodeMessage, OwnEchoes, PendingBarriers } from './redis-messages.js'
 import { loadScripts, SCRIPTS, type RedisClient } from './redis-scripts.js'
 import { keyPrefixProblem, REDIS_DEFAULTS, redisOptionsProblem, type AdapterLogger, type RedisAdapterOptions } from './redis-options.js'
 import { fieldOf, hasDecisions, membersOf, OwnedState, readChannel, readChannels, reapNode, restoreOwned } from './redis-state.js'
@@ -54,6 +54,8 @@ export class RedisAdapter implements Adapter {
   readonly #rates: RedisRates
   /** This node's barriers waiting for their echo (see `barrier`). */
   readonly #barriers = new PendingBarriers()
+  /** This node's channel messages on their way back to it through Redis (not parsed again on arrival). */
+  readonly #echoes = new OwnEchoes()
   #node: LocalNode | undefined
   #synced = false
   #resync = false
@@ -95,6 +97,7 @@ export class RedisAdapter implements Adapter {
     this.#sub.on('close', () => {
       this.#changed()
       this.#barriers.endAll()
+      this.#echoes.clear()
     })
     this.#sub.on('ready', () => { this.#resubscribe() })
     this.#bus.onMessage((text) => { this.#onMessage(text) })
@@ -235,6 +238,11 @@ export class RedisAdapter implements Adapter {
   }
 
   #onMessage (text: string): void {
+    const own = this.#echoes.take(text)
+    if (own !== undefined) {
+      this.#node?.receive(own)
+      return
+    }
     const decoded = decodeMessage(text)
     if (!decoded.ok) {
       this.#log.warn({ reason: decoded.reason, bytes: text.length }, 'broadcastt: dropped a malformed message from Redis')
@@ -324,9 +332,11 @@ export class RedisAdapter implements Adapter {
         await SCRIPTS.publishCached.run(this.#cmd, [this.keyPrefix, message.appId, channel, topic, text.slice(0, -1),
           cacheSeconds * 1000, this.#bus.publishCommand], [topic])
       } else {
+        if (this.#owned.channels.has(fieldOf(message.appId, channel))) this.#echoes.sent(text, message)
         await this.#bus.publish(this.#topic(message.appId, channel), text)
       }
     } catch (error) {
+      this.#echoes.take(text)
       if (channel !== undefined) local()
       this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis publish failed; other nodes miss this message')
     }
