@@ -28,3 +28,42 @@ export function admitFrame (conn: Connection, now: number): boolean {
   }
   return false
 }
+
+/** How long an address stays on short rations after one of its connections was closed for the frame budget. */
+export const SHORT_RATIONS_MS = 60_000
+/** At most this many addresses are remembered (the oldest mark goes first). */
+const MAX_ADDRESSES = 10_000
+
+/** True when `conn` was closed for sustained abuse of its frame budget (the state `admitFrame` closes in). */
+export function closedForFrames (conn: Connection): boolean {
+  const { framesPerSecond, frameBurst } = conn.app.limits
+  return framesPerSecond > 0 && conn.frameTokens < -frameBurst
+}
+
+/**
+ * Client addresses one of whose connections was closed for the frame budget in the last `SHORT_RATIONS_MS`:
+ * a new connection from one starts with one second's worth of tokens instead of a full bucket, so a client
+ * that reconnects at once does not get a fresh burst each time. Kept only where addresses are read
+ * (`maxConnectionsPerIp` set, as in the standalone server).
+ */
+export class ShortRations {
+  readonly #until = new Map<string, number>()
+
+  mark (address: string, now: number): void {
+    this.#until.delete(address)
+    this.#until.set(address, now + SHORT_RATIONS_MS)
+    if (this.#until.size > MAX_ADDRESSES) this.#until.delete(this.#until.keys().next().value as string)
+  }
+
+  /** Starts `conn`'s frame budget at one second's worth when its address is marked. */
+  apply (conn: Connection, address: string, now: number): void {
+    const until = this.#until.get(address)
+    if (until === undefined) return
+    if (until <= now) {
+      this.#until.delete(address)
+      return
+    }
+    conn.frameTokens = conn.app.limits.framesPerSecond
+    conn.framesAt = now
+  }
+}

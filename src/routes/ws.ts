@@ -16,7 +16,7 @@ import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import { WebsocketPayloadError } from '../errors.js'
-import { admitFrame } from '../hub/frame-budget.js'
+import { admitFrame, closedForFrames, ShortRations } from '../hub/frame-budget.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
 import { loggableError } from '../log-safe.js'
@@ -31,6 +31,8 @@ export interface WsContext {
   draining: boolean
   /** Open connections per client address, when `maxConnectionsPerIp` is set. */
   perIp?: Map<string, number>
+  /** Addresses whose connections start on a short frame budget (hub/frame-budget.ts), with `perIp`. */
+  rations?: ShortRations
 }
 
 const kConnection = Symbol('broadcastt.connection')
@@ -119,6 +121,8 @@ function socketHandlers (ctx: WsContext) {
       if (conn === undefined) return
       conn.open = false
       const closeCode = conn.closeCode ?? code
+      const ip = this[kIp]
+      if (ip !== undefined && closedForFrames(conn)) ctx.rations?.mark(ip, ctx.heartbeat.now)
       forgetIp(ctx, this)
       ctx.log.info({ appId: conn.app.id, socketId: conn.socketId, code: closeCode }, 'connection closed')
       try {
@@ -147,6 +151,8 @@ function countIp (ctx: WsContext, socket: TrackedSocket, req: FastifyRequest): v
   const ip = req.ip
   socket[kIp] = ip
   ctx.perIp.set(ip, (ctx.perIp.get(ip) ?? 0) + 1)
+  const conn = socket[kConnection]
+  if (conn !== undefined) ctx.rations?.apply(conn, ip, ctx.heartbeat.now)
 }
 
 function forgetIp (ctx: WsContext, socket: TrackedSocket): void {
@@ -165,7 +171,10 @@ function refuse (ctx: WsContext, socket: WebSocket, app: App | undefined, dialec
 
 export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): void {
   const on = socketHandlers(ctx)
-  if (ctx.options.maxConnectionsPerIp > 0) ctx.perIp = new Map()
+  if (ctx.options.maxConnectionsPerIp > 0) {
+    ctx.perIp = new Map()
+    ctx.rations = new ShortRations()
+  }
   // A host-registered @fastify/websocket tracks clients and, in its own preClose, closes them without a code
   // before the plugin's drain could send 4200. The plugin closes its connections itself: it untracks them.
   const hostClients = (fastify.websocketServer as WebSocketServer | undefined)?.clients

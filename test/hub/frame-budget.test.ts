@@ -6,6 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import type { AppInput } from '../../src/index.js'
+import { SHORT_RATIONS_MS } from '../../src/hub/frame-budget.js'
 import { startServer, TEST_APP } from '../helpers/server.js'
 import { open, type Frame, type TestClient } from '../helpers/ws-client.js'
 import { presenceAuth, signinData } from '../channels/helpers.js'
@@ -122,4 +123,57 @@ t.test('presence churn by one member reaches the other members within its frame 
     t.ok(churns.length > 0 && churns.length <= budget,
       `an observer got ${churns.length} member events of the churner's ${sent} frames (budget ${budget})`)
   }
+})
+
+t.test('reconnecting after a 4100 for the frame budget starts on one second of tokens, not a fresh bucket', async (t) => {
+  const limits = { ...LIMITS, framesPerSecond: 4 } // one second's worth below the bucket's capacity
+  const { wsUrl, app } = await startServer(t, {
+    apps: [{ ...TEST_APP, limits }], clock: t.clock, maxConnectionsPerIp: 10
+  })
+  /** Resolves once the server has handled the close of the connection `client` (its mark is made then). */
+  const serverClosed = async (client: TestClient): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      const seen = ({ socketId }: { socketId: string }): void => {
+        if (socketId !== client.socketId) return
+        app.broadcastt.off('connection_closed', seen)
+        resolve()
+      }
+      app.broadcastt.on('connection_closed', seen)
+    })
+  }
+  /** Pings sent before the first refusal: the tokens the connection started with. */
+  const tokensAtStart = async (client: TestClient): Promise<number> => {
+    for (let i = 0; i < CAPACITY + 1; i++) client.send('pusher:ping', {})
+    let pongs = 0
+    while (!isError(await client.next((f) => f.event === 'pusher:pong' || isError(f)))) pongs++
+    return pongs
+  }
+  const first = await open(t, wsUrl())
+  const firstClosed = serverClosed(first)
+  t.equal(await tokensAtStart(first), CAPACITY, 'a first connection gets the full bucket')
+  const bystander = await open(t, wsUrl()) // opened before the close: it keeps its full bucket
+  for (let i = 0; i < LIMITS.frameBurst; i++) first.send('pusher:ping', {})
+  t.equal((await first.closed).code, 4100)
+  await firstClosed
+
+  const again = await open(t, wsUrl())
+  const againClosed = serverClosed(again)
+  t.equal(await tokensAtStart(again), limits.framesPerSecond, 'the same address reconnecting: one second of tokens')
+  t.equal(await tokensAtStart(bystander), CAPACITY, 'a connection already open is not affected')
+  t.equal((await again.closed).code, 4100, 'it overspent too (its close marks the address again)')
+  await againClosed
+  t.clock.advance(SHORT_RATIONS_MS + 5_000) // the heartbeat's clock reading moves on its ticks
+  const later = await open(t, wsUrl())
+  t.equal(await tokensAtStart(later), CAPACITY, 'a minute later the address gets a full bucket again')
+})
+
+t.test('without a per-address cap no address is read, and a reconnect gets a full bucket', async (t) => {
+  const { wsUrl } = await server(t)
+  const first = await open(t, wsUrl())
+  for (let i = 0; i < CAPACITY + LIMITS.frameBurst + 1; i++) first.send('pusher:ping', {})
+  t.equal((await first.closed).code, 4100)
+  const again = await open(t, wsUrl())
+  for (let i = 0; i < CAPACITY; i++) again.send('pusher:ping', {})
+  for (let i = 0; i < CAPACITY; i++) await again.next('pusher:pong')
+  t.pass('the full bucket')
 })
