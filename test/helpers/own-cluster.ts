@@ -3,14 +3,14 @@
  * test process, so one can be killed with SIGKILL and restarted (empty, keeping its node id and slots from its
  * nodes.conf), and slots moved, without touching the cluster other tests share.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { freePort } from './redis-server.js'
+import { freePort, spawnRedisServer } from './redis-server.js'
 
 const run = promisify(execFile)
 
@@ -43,19 +43,10 @@ export class OwnCluster {
   async startNode (port: number): Promise<void> {
     const dir = join(this.dir, String(port))
     await run('mkdir', ['-p', dir])
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes',
+    const child = await spawnRedisServer(['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes',
       '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--cluster-require-full-coverage', 'no',
-      '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      '--save', '', '--appendonly', 'no'])
     this.#children.set(port, child)
-    let output = ''
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes('Ready to accept connections')) resolve()
-      })
-      child.once('exit', (code) => { reject(new Error(`redis-server exited (${String(code)}): ${output.slice(-500)}`)) })
-    })
-    child.stdout?.resume()
   }
 
   /** SIGKILL: no goodbye to clients; resolves once the process has exited. */

@@ -15,6 +15,21 @@ export async function freePort (): Promise<number> {
   return address.port
 }
 
+/** Spawns `redis-server` with `args`; resolves with the process once it accepts connections. */
+export async function spawnRedisServer (args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('Ready to accept connections')) resolve()
+    })
+    child.once('exit', (code) => { reject(new Error(`redis-server exited (${String(code)}): ${output.slice(-500)}`)) })
+  })
+  child.stdout?.resume()
+  return child
+}
+
 export class OwnRedis {
   #process: ChildProcess | undefined
 
@@ -31,18 +46,7 @@ export class OwnRedis {
 
   /** Starts the server and resolves once it accepts connections. */
   async start (): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'inherit'] })
-    this.#process = child
-    let output = ''
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes('Ready to accept connections')) resolve()
-      })
-      child.once('exit', (code) => { reject(new Error(`redis-server exited (${String(code)}): ${output.slice(-500)}`)) })
-    })
-    child.stdout?.resume()
+    this.#process = await spawnRedisServer(['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
   }
 
   /** Stops the server (SIGKILL: no goodbye to clients) and resolves once it has exited. */
