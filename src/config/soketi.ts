@@ -4,6 +4,7 @@
  * (`appManager.array.apps` with soketi's field names), converted on load. docs/migrating.md holds the
  * same table for users; a test keeps the two equal.
  */
+import { REDIS_DEFAULTS } from '../adapters/redis-options.js'
 
 /** soketi's "no limit". */
 const unlimited = (value: string): string => value.trim() === '-1' ? '0' : value
@@ -91,11 +92,14 @@ export interface SoketiEnv {
   origins: Record<string, string>
 }
 
+/** soketi's Redis defaults are ours: the host and port of the adapter's default URL. */
+const DEFAULT_REDIS = new URL(REDIS_DEFAULTS.url)
+
 function redisUrl (env: NodeJS.ProcessEnv): string {
   const user = env.SOKETI_DB_REDIS_USERNAME ?? ''
   const password = env.SOKETI_DB_REDIS_PASSWORD ?? ''
   const auth = user === '' && password === '' ? '' : `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`
-  return `redis://${auth}${env.SOKETI_DB_REDIS_HOST ?? '127.0.0.1'}:${env.SOKETI_DB_REDIS_PORT ?? '6379'}/${env.SOKETI_DB_REDIS_DB ?? '0'}`
+  return `redis://${auth}${env.SOKETI_DB_REDIS_HOST ?? DEFAULT_REDIS.hostname}:${env.SOKETI_DB_REDIS_PORT ?? DEFAULT_REDIS.port}/${env.SOKETI_DB_REDIS_DB ?? '0'}`
 }
 
 /**
