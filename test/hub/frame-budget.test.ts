@@ -173,7 +173,8 @@ t.test('without a per-address cap no address is read, and a reconnect gets a ful
   for (let i = 0; i < CAPACITY + LIMITS.frameBurst + 1; i++) first.send('pusher:ping', {})
   t.equal((await first.closed).code, 4100)
   const again = await open(t, wsUrl())
-  for (let i = 0; i < CAPACITY; i++) again.send('pusher:ping', {})
-  for (let i = 0; i < CAPACITY; i++) await again.next('pusher:pong')
-  t.pass('the full bucket')
+  for (let i = 0; i < CAPACITY + 1; i++) again.send('pusher:ping', {})
+  let pongs = 0
+  while (!isError(await again.next((f) => f.event === 'pusher:pong' || isError(f)))) pongs++
+  t.equal(pongs, CAPACITY, 'the full bucket')
 })
