@@ -133,8 +133,7 @@ export class RedisAdapter implements Adapter {
     // Start even when Redis is down: local clients are served and the connection keeps retrying.
     await Promise.all([this.#cmd.connect(), this.#sub.connect()].map(async (p) => await p.catch(() => {})))
     // A Cluster may resolve connect() before its 'ready' listeners ran: start what they start if they have not.
-    if (this.#cmd.status === 'ready' && !this.#synced && this.#syncing === undefined) this.#sync()
-    if (this.#sub.status === 'ready' && !this.#subscribed && this.#subscribing === undefined) this.#resubscribe()
+    this.#catchUp(!this.#synced)
     // Ready once both the state is written back and the subscriber listens: `ready()` is then true.
     await Promise.all([this.#syncing, this.#subscribing])
   }
@@ -189,10 +188,11 @@ export class RedisAdapter implements Adapter {
       } while (this.#resync)
       this.#synced = true
       this.#quietErrors = false
+      this.#failing.delete('sync')
       this.#changed()
     })().catch((error: unknown) => {
       this.#resync = true // the next heartbeat (or connection) tries again
-      if (!this.#closed) this.#log.warn({ err: errorFields(error) }, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
+      this.#failed('sync', error, 'broadcastt: restoring this node\'s state in Redis failed; retrying')
     }).finally(() => { this.#syncing = undefined })
   }
 
@@ -203,25 +203,49 @@ export class RedisAdapter implements Adapter {
     return true
   }
 
-  /** The subscription of the subscriber connection's last `ready`, while it is being made. */
+  /** The subscription of every topic this node needs, while it is being made. */
   #subscribing: Promise<void> | undefined
+  /** A topic subscription failed on a live connection: the next heartbeat subscribes every topic again. */
+  #topicsDue = false
 
   #resubscribe (): void {
+    this.#topicsDue = false
     const topics = [this.#all, ...[...this.#owned.channels.values()].map(({ appId, channel }) => this.#topic(appId, channel))]
     const subscribing: Promise<void> = this.#bus.subscribe(topics).then(() => {
       this.#subscribed = true
+      this.#failing.delete('subscribe')
       this.#changed()
     }, (error: unknown) => {
-      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis resubscription failed; retrying on the next connection')
+      this.#topicsDue = true
+      this.#failed('subscribe', error, 'broadcastt: Redis subscription failed; retrying')
     }).finally(() => { if (this.#subscribing === subscribing) this.#subscribing = undefined })
     this.#subscribing = subscribing
   }
 
+  /** Write-back and subscription failures logged, until that kind succeeds again: a retry per heartbeat logs once. */
+  readonly #failing = new Set<'sync' | 'subscribe'>()
+
+  #failed (kind: 'sync' | 'subscribe', error: unknown, message: string): void {
+    if (this.#closed || this.#failing.has(kind)) return
+    this.#failing.add(kind)
+    this.#log.warn({ err: errorFields(error) }, message)
+  }
+
+  /**
+   * Starts a write-back (when `resync`) and a subscription that are due on a connection that is up: after a
+   * failed one, from the heartbeat, rather than at a reconnection that may never come.
+   */
+  #catchUp (resync: boolean): void {
+    if (resync && this.#syncing === undefined && this.#cmd.status === 'ready') this.#sync()
+    if ((!this.#subscribed || this.#topicsDue) && this.#subscribing === undefined && this.#sub.status === 'ready') this.#resubscribe()
+  }
+
   #heartbeat (): void {
     if (!this.ready()) {
-      if (this.#resync && this.#syncing === undefined && this.#cmd.status === 'ready') this.#sync()
+      this.#catchUp(this.#resync)
       return
     }
+    this.#catchUp(false)
     void (async () => {
       const [[added, dead], shardsChanged] = await Promise.all([SCRIPTS.heartbeat.run(this.#cmd, this.#args(this.#ttlMs),
         [this.#keys.nodes]) as Promise<[number, string[]]>, this.#bus.shardsChanged()])
@@ -270,7 +294,8 @@ export class RedisAdapter implements Adapter {
       return occupied === 1
     } catch (error) {
       this.#resync = true
-      this.#log.warn({ err: errorFields(error) }, 'broadcastt: Redis subscription failed; restored on reconnection')
+      this.#topicsDue = true
+      this.#failed('subscribe', error, 'broadcastt: Redis subscription failed; retrying')
       return false
     }
   }
