@@ -1,7 +1,7 @@
 /**
  * Failure paths of the Redis Streams webhook queue, against a redis-server of the test's own that can be
  * stopped and restarted: enqueueing while Redis is down, the read loop's error and retry (also after Redis
- * came back empty), malformed stream entries, an acknowledgement that fails, and a delivery handed out twice.
+ * came back empty), malformed stream entries and an acknowledgement that fails (a delivery handed out twice: duplicate-take.test.ts).
  */
 import t from 'tap'
 import { Redis } from 'ioredis'
