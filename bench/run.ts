@@ -149,6 +149,7 @@ async function main (): Promise<number> {
   }, timeout * 1000)
   timer.unref()
   const profileDir = cpuProf ? new URL('results/profiles', import.meta.url).pathname : undefined
+  options.profileDir = profileDir
   console.log(`bench: ${scenarios.join(', ')}; servers ${defaultKinds.map((k) => LABEL[k]).join(', ')}; ${defaultRuns} run(s)` +
     `${options.quick ? ', quick' : ''}; node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`)
   const all: Runs = {}

@@ -41,11 +41,13 @@ export const METRICS: Record<string, Metric> = {
   abuseQuietLost: { label: 'abuse: lost deliveries, no hostile connections', unit: '', better: 'lower', digits: 0 },
   abuseP99: { label: 'abuse: well-behaved latency p99, 20 hostile connections', unit: 'ms', better: 'lower', digits: 1 },
   abuseLost: { label: 'abuse: lost deliveries, 20 hostile connections', unit: '', better: 'lower', digits: 0 },
+  abuseQuietServerCpu: { label: 'abuse: server CPU (cores busy), no hostile connections', unit: '', better: 'lower', digits: 2 },
+  abuseServerCpu: { label: 'abuse: server CPU (cores busy), 20 hostile connections', unit: '', better: 'lower', digits: 2 },
   abuseHeapGrowth: { label: 'abuse: server heap growth over the hostile run', unit: 'B', better: 'lower', digits: 0 },
   abuseWebhooksDelivered: { label: 'abuse: webhook events delivered during the hostile run', unit: '', better: 'higher', digits: 0 },
   abuseWebhookOverflow: { label: 'abuse: webhook events dropped (queue full)', unit: '', better: 'lower', digits: 0 },
   abuseHostileCloses: { label: 'abuse: hostile connections closed by the server', unit: '', better: 'higher', digits: 0 },
-  abuseFrameRefusals: { label: 'abuse: frames refused with 4303', unit: '', better: 'higher', digits: 0 }
+  abuseFrameRefusals: { label: 'abuse: hostile frames dropped over the frame budget', unit: '', better: 'higher', digits: 0 }
 }
 
 export const median = (values: readonly number[]): number => {

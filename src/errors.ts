@@ -21,14 +21,17 @@ export const MetricsDisabledError = createError('FST_BROADCASTT_METRICS_DISABLED
 
 // REST API (routes/http): every refusal of the signed HTTP API, answered as
 // `{"statusCode","code","error","message"}`. The programmatic API's codes above are reused for events.
-export const InvalidRequestError = createError('FST_BROADCASTT_INVALID_REQUEST', '%s', 400)
-export const InvalidJsonError = createError('FST_BROADCASTT_INVALID_JSON', 'Request body is not valid JSON: %s', 400)
-export const UnauthorizedError = createError('FST_BROADCASTT_UNAUTHORIZED', '%s', 401)
-export const AppDisabledError = createError('FST_BROADCASTT_APP_DISABLED', 'App %s is disabled', 403)
-export const RouteNotFoundError = createError('FST_BROADCASTT_NOT_FOUND', 'Route %s %s not found', 404)
-export const BodyTooLargeError = createError('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
-export const RateLimitedError = createError('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
-export const ShuttingDownError = createError('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)
+// A refusal is an answer, not a fault: it is never logged with a stack, so none is captured (a flood of
+// unsigned requests would otherwise pay for a stack trace per request).
+const refusal = (code: string, message: string, statusCode: number) => createError(code, message, statusCode, Error, false)
+export const InvalidRequestError = refusal('FST_BROADCASTT_INVALID_REQUEST', '%s', 400)
+export const InvalidJsonError = refusal('FST_BROADCASTT_INVALID_JSON', 'Request body is not valid JSON: %s', 400)
+export const UnauthorizedError = refusal('FST_BROADCASTT_UNAUTHORIZED', '%s', 401)
+export const AppDisabledError = refusal('FST_BROADCASTT_APP_DISABLED', 'App %s is disabled', 403)
+export const RouteNotFoundError = refusal('FST_BROADCASTT_NOT_FOUND', 'Route %s %s not found', 404)
+export const BodyTooLargeError = refusal('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
+export const RateLimitedError = refusal('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
+export const ShuttingDownError = refusal('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)
 /** A cluster-wide query or presence join while the Redis adapter cannot reach Redis (docs/scaling.md). */
 export const ClusterUnavailableError = createError('FST_BROADCASTT_CLUSTER_UNAVAILABLE',
   'The cluster state (Redis) is unreachable; retry shortly', 503)

@@ -8,7 +8,8 @@
  * unsigned REST requests with a query of 7,000 repeated keys. The server runs with the standalone defaults
  * (frame budget, per-address cap, 100 channels per connection) and webhooks for every event type to a
  * receiver in this process. Figures: the well-behaved clients' p99 latency in both runs and their lost
- * deliveries, heap growth across the hostile run, webhook events delivered and dropped.
+ * deliveries, the server's CPU in both runs (cores busy), heap growth across the hostile run, webhook events
+ * delivered and dropped. With --cpu-prof each run's measured phase is profiled.
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -67,6 +68,7 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
   const hook = await webhookReceiver()
   const eventTypes = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss', 'subscription_count']
   const server = await Server.start('ours', {
+    profileDir: options.profileDir,
     ours: { apps: [{ ...APP, clientEvents: true, webhooks: [{ url: hook.url, eventTypes }] }] }
   })
   const events = seconds * EVENTS_PER_SECOND
@@ -94,6 +96,7 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
     const before = await server.memory(options.settle)
     console.log('    memory sampled; the run starts')
     const webhooksBefore = hook.events()
+    const cpuBefore = await server.cpu()
     if (withHostile) stopHostile = startHostile(server)
     const started = performance.now()
     const progress = setInterval(() => {
@@ -111,6 +114,7 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
       if (wait > 0) await delay(wait)
     }
     clearInterval(progress)
+    const cpuShare = (await server.cpu() - cpuBefore) * 1000 / (performance.now() - started)
     if (stopHostile !== undefined) hostile = await stopHostile()
     stopHostile = undefined
     const expected = events * GOOD / CHANNELS
@@ -119,7 +123,8 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
     const after = await server.memory(options.settle)
     const { p99 } = deliveries.percentiles('server')
     const metrics = await (await request(`${server.httpUrl}/metrics`)).body.text()
-    const overflow = [...metrics.matchAll(/^broadcastt_webhook_overflow_events_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+    const total = (name: string): number => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0)
+    const overflow = total('broadcastt_webhook_overflow_events_total')
     const figures: Figures = withHostile
       ? {
           abuseP99: p99,
@@ -128,10 +133,11 @@ async function run (seconds: number, withHostile: boolean, options: BenchOptions
           abuseWebhooksDelivered: hook.events() - webhooksBefore,
           abuseWebhookOverflow: overflow,
           abuseHostileCloses: Object.values(hostile.closes).reduce((a, b) => a + b, 0),
-          abuseFrameRefusals: hostile.refusals
+          abuseFrameRefusals: total('broadcastt_frame_rate_refusals_total'),
+          abuseServerCpu: cpuShare
         }
-      : { abuseQuietP99: p99, abuseQuietLost: expected - deliveries.total }
-    console.log(`  ${withHostile ? 'hostile' : 'quiet'} run: ${JSON.stringify(figures)}; hostile closes ${JSON.stringify(hostile.closes)}`)
+      : { abuseQuietP99: p99, abuseQuietLost: expected - deliveries.total, abuseQuietServerCpu: cpuShare }
+    console.log(`  ${withHostile ? 'hostile' : 'quiet'} run: ${JSON.stringify(figures)}; hostile closes ${JSON.stringify(hostile.closes)}, 4303 answers ${hostile.refusals}`)
     return figures
   } finally {
     await stopHostile?.()

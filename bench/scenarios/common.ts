@@ -18,6 +18,8 @@ export interface BenchOptions {
   presenceWatchers: number
   presenceChurners: number
   presenceSeconds: number
+  /** With --cpu-prof: where scenarios that start servers of their own (abuse) write their profiles. */
+  profileDir?: string | undefined
 }
 
 /** A scenario's figures by name (see `METRICS` in `bench/table.ts` for units and direction). */

@@ -2,8 +2,10 @@
  * The frame budget of a connection (docs/hardening.md): every inbound frame — subscribe, unsubscribe,
  * sign-in, ping, client event, malformed, binary, and RFC 6455 pings — takes one token from a bucket of
  * `channelsPerConnection + frameBurst` tokens refilled at `framesPerSecond`. A frame with no token left is
- * dropped unread and answered with `error` 4303; a client that keeps sending through `frameBurst` refused
- * frames is closed with 4100 (reconnect after backing off). Two numbers on the connection, no allocation.
+ * dropped unread; the first of a run of such frames is answered with `error` 4303, the rest of the run
+ * silently (a flood must not make the server write one error per frame it drops). A client that keeps
+ * sending through `frameBurst` refused frames is closed with 4100 (reconnect after backing off) and no longer
+ * read; the close grace (hub/heartbeat.ts) cuts its socket. Two numbers on the connection, no allocation.
  */
 import { WireError } from '../protocol/wire-errors.js'
 import type { Connection } from './connection.js'
@@ -16,6 +18,7 @@ import { refilledTokens } from './token-bucket.js'
 export function admitFrame (conn: Connection, now: number): boolean {
   const { framesPerSecond: rate, frameBurst: burst, channelsPerConnection } = conn.app.limits
   if (rate === 0) return true
+  const admittedLast = conn.frameTokens >= 0
   const tokens = refilledTokens(conn.frameTokens, conn.framesAt, rate, now, channelsPerConnection + burst) - 1
   conn.frameTokens = tokens
   conn.framesAt = now
@@ -23,8 +26,11 @@ export function admitFrame (conn: Connection, now: number): boolean {
   if (conn.traffic !== undefined) conn.traffic.frameRateRefusals++
   if (tokens < -burst) {
     conn.close(WireError.OverCapacity, `Over the frame budget of ${rate} per second; reconnect after backing off`)
-  } else {
-    conn.error(WireError.FrameRateLimit, `Frame dropped: at most ${rate} frames per second (burst ${burst}); slow down`)
+    // Stop reading: a flood would otherwise be read and dropped until the close grace cuts the socket.
+    conn.socket.pause()
+  } else if (admittedLast) {
+    conn.error(WireError.FrameRateLimit,
+      `Frame dropped: at most ${rate} frames per second (burst ${burst}); slow down. Frames are dropped without an answer until then`)
   }
   return false
 }

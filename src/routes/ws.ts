@@ -79,7 +79,7 @@ function socketHandlers (ctx: WsContext) {
   return {
     message (this: TrackedSocket, data: RawData, isBinary: boolean): void {
       const conn = this[kConnection]
-      if (conn === undefined) return
+      if (conn === undefined || !conn.open) return // closed by the server: what follows the close is not read
       ctx.heartbeat.touch(conn)
       const bytes = data as Buffer
       conn.traffic?.received(bytes.length)
