@@ -40,36 +40,33 @@ export const SHORT_RATIONS_MS = 60_000
 /** At most this many addresses are remembered (the oldest mark goes first). */
 const MAX_ADDRESSES = 10_000
 
-/** True when `conn` was closed for sustained abuse of its frame budget (the state `admitFrame` closes in). */
-export function closedForFrames (conn: Connection): boolean {
-  const { framesPerSecond, frameBurst } = conn.app.limits
-  return framesPerSecond > 0 && conn.frameTokens < -frameBurst
-}
-
 /**
- * Client addresses one of whose connections was closed for the frame budget in the last `SHORT_RATIONS_MS`:
- * a new connection from one starts with one second's worth of tokens instead of a full bucket, so a client
- * that reconnects at once does not get a fresh burst each time. Kept only where addresses are read
- * (`maxConnectionsPerIp` set, as in the standalone server).
+ * Client addresses one of whose connections was closed for the frame budget in the last `SHORT_RATIONS_MS`,
+ * with that connection's tokens (in debt) at its close: a new connection from one does not start with a
+ * full bucket but where the closed one left off, refilled at `framesPerSecond` since, up to one second's
+ * worth. A client that reconnects at once is still in debt: its first frame closes it again. Kept only where
+ * addresses are read (`maxConnectionsPerIp` set, as in the standalone server).
  */
 export class ShortRations {
-  readonly #until = new Map<string, number>()
+  readonly #marks = new Map<string, { until: number, tokens: number, at: number }>()
 
-  mark (address: string, now: number): void {
-    this.#until.delete(address)
-    this.#until.set(address, now + SHORT_RATIONS_MS)
-    if (this.#until.size > MAX_ADDRESSES) this.#until.delete(this.#until.keys().next().value as string)
+  /** Marks the address of `conn`, which `admitFrame` has just closed for its frame budget. */
+  mark (address: string, conn: Connection, now: number): void {
+    this.#marks.delete(address)
+    this.#marks.set(address, { until: now + SHORT_RATIONS_MS, tokens: conn.frameTokens, at: now })
+    if (this.#marks.size > MAX_ADDRESSES) this.#marks.delete(this.#marks.keys().next().value as string)
   }
 
-  /** Starts `conn`'s frame budget at one second's worth when its address is marked. */
+  /** Starts `conn`'s frame budget where the address's closed connection left off, when the address is marked. */
   apply (conn: Connection, address: string, now: number): void {
-    const until = this.#until.get(address)
-    if (until === undefined) return
-    if (until <= now) {
-      this.#until.delete(address)
+    const mark = this.#marks.get(address)
+    if (mark === undefined) return
+    if (mark.until <= now) {
+      this.#marks.delete(address)
       return
     }
-    conn.frameTokens = conn.app.limits.framesPerSecond
+    const rate = conn.app.limits.framesPerSecond
+    conn.frameTokens = refilledTokens(mark.tokens, mark.at, rate, now, rate)
     conn.framesAt = now
   }
 }

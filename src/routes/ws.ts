@@ -16,7 +16,7 @@ import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
 import { WebsocketPayloadError } from '../errors.js'
-import { admitFrame, closedForFrames, ShortRations } from '../hub/frame-budget.js'
+import { admitFrame, ShortRations } from '../hub/frame-budget.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
 import { loggableError } from '../log-safe.js'
@@ -74,6 +74,17 @@ function admit (ctx: WsContext, key: string, app: App | undefined, req: FastifyR
   return { ok: true, app, dialect: choice.dialect }
 }
 
+/**
+ * Takes a frame from the connection's budget (hub/frame-budget.ts). A frame that closed the connection marks
+ * its address at once, so a reconnect made before the old socket is cut finds the mark too.
+ */
+function admitInbound (ctx: WsContext, socket: TrackedSocket, conn: Connection): boolean {
+  if (admitFrame(conn, ctx.heartbeat.now)) return true
+  const ip = socket[kIp]
+  if (!conn.open && ip !== undefined) ctx.rations?.mark(ip, conn, ctx.heartbeat.now)
+  return false
+}
+
 /** Handlers shared by every socket of one plugin instance; `this` is the socket. */
 function socketHandlers (ctx: WsContext) {
   return {
@@ -83,7 +94,7 @@ function socketHandlers (ctx: WsContext) {
       ctx.heartbeat.touch(conn)
       const bytes = data as Buffer
       conn.traffic?.received(bytes.length)
-      if (!admitFrame(conn, ctx.heartbeat.now)) return
+      if (!admitInbound(ctx, this, conn)) return
       if (bytes.length > conn.app.limits.frameBytes) {
         conn.error(WireError.FrameTooLarge, `Frame is ${bytes.length} bytes; the limit is ${conn.app.limits.frameBytes}`)
         return
@@ -102,7 +113,7 @@ function socketHandlers (ctx: WsContext) {
     ping (this: TrackedSocket): void {
       const conn = this[kConnection] as Connection // set before the listener is added
       ctx.heartbeat.touch(conn)
-      admitFrame(conn, ctx.heartbeat.now)
+      admitInbound(ctx, this, conn)
     },
     /**
      * Socket errors (a protocol violation, a reset) end in 'close'; they are the client's, not the server's.
@@ -121,8 +132,6 @@ function socketHandlers (ctx: WsContext) {
       if (conn === undefined) return
       conn.open = false
       const closeCode = conn.closeCode ?? code
-      const ip = this[kIp]
-      if (ip !== undefined && closedForFrames(conn)) ctx.rations?.mark(ip, ctx.heartbeat.now)
       forgetIp(ctx, this)
       ctx.log.info({ appId: conn.app.id, socketId: conn.socketId, code: closeCode }, 'connection closed')
       try {

@@ -140,7 +140,7 @@ t.test('presence churn by one member reaches the other members within its frame 
   }
 })
 
-t.test('reconnecting after a 4100 for the frame budget starts on one second of tokens, not a fresh bucket', async (t) => {
+t.test('reconnecting after a 4100 for the frame budget starts where the closed connection left off, not on a fresh bucket', async (t) => {
   const limits = { ...LIMITS, framesPerSecond: 4 } // one second's worth below the bucket's capacity
   const { wsUrl, app } = await startServer(t, {
     apps: [{ ...TEST_APP, limits }], clock: t.clock, maxConnectionsPerIp: 10
@@ -168,8 +168,16 @@ t.test('reconnecting after a 4100 for the frame budget starts on one second of t
   t.equal(await tokensAtStart(first), CAPACITY, 'a first connection gets the full bucket')
   const bystander = await open(t, wsUrl()) // opened before the close: it keeps its full bucket
   for (let i = 0; i < LIMITS.frameBurst; i++) first.send('pusher:ping', {})
-  t.equal((await closedOverBudget(t, first)).code, 4100)
+  while (first.ws.readyState === first.ws.OPEN) await new Promise((resolve) => setImmediate(resolve))
+
+  // At once, before the old socket is even cut: the new connection starts in the closed one's debt.
+  const quick = await open(t, wsUrl())
+  quick.send('pusher:ping', {})
+  t.equal((await closedOverBudget(t, quick)).code, 4100, 'reconnecting at once: its first frame closes it again')
+  t.same(quick.frames.filter((f) => f.event === 'pusher:pong'), [], 'and is not answered')
+  t.equal((await first.closed).code, 4100)
   await firstClosed
+  t.clock.advance(1000) // 3 s after the close at 4 per second: the debt is paid, one second's worth at most
 
   const again = await open(t, wsUrl())
   const againClosed = serverClosed(again)
