@@ -14,6 +14,7 @@
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type Server as HttpServer } from 'node:http'
+import { setPriority } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { request } from 'undici'
 import type { WebSocket } from 'ws'
@@ -33,11 +34,15 @@ const PRESENCE_MEMBERS = 20
 /**
  * The hostile connections, in a process of their own (bench/scenarios/abuse-hostile.ts): at full speed they
  * would otherwise starve the well-behaved clients' event loop in this one, and the figures would measure the
- * driver. Resolves with a function that stops them and returns what they saw.
+ * driver. That process runs at the lowest CPU priority: it sends as fast as the cores the server and the
+ * driver leave idle allow, so on a small machine the figures show what hostile traffic costs the server, not
+ * the CPU the load generator takes from it (attackers do not run on the server's machine). Resolves with a
+ * function that stops them and returns what they saw.
  */
 function startHostile (server: Server): () => Promise<HostileReport> {
   const child = fork(new URL('abuse-hostile.ts', import.meta.url).pathname, [server.wsUrl, server.httpUrl],
     { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  if (child.pid !== undefined) setPriority(child.pid, 19)
   return async () => {
     const report = once(child, 'message') as Promise<[HostileReport]>
     child.send('stop')

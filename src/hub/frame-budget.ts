@@ -44,17 +44,27 @@ const MAX_ADDRESSES = 10_000
  * Client addresses one of whose connections was closed for the frame budget in the last `SHORT_RATIONS_MS`,
  * with that connection's tokens (in debt) at its close: a new connection from one does not start with a
  * full bucket but where the closed one left off, refilled at `framesPerSecond` since, up to one second's
- * worth. A client that reconnects at once is still in debt: its first frame closes it again. Kept only where
- * addresses are read (`maxConnectionsPerIp` set, as in the standalone server).
+ * worth. While the address is still in debt its upgrades are refused before they are made (`retryAfter`),
+ * the cheapest answer to a client that reconnects at once. Kept only where addresses are read
+ * (`maxConnectionsPerIp` set, as in the standalone server).
  */
 export class ShortRations {
-  readonly #marks = new Map<string, { until: number, tokens: number, at: number }>()
+  readonly #marks = new Map<string, { until: number, tokens: number, at: number, rate: number }>()
 
   /** Marks the address of `conn`, which `admitFrame` has just closed for its frame budget. */
   mark (address: string, conn: Connection, now: number): void {
     this.#marks.delete(address)
-    this.#marks.set(address, { until: now + SHORT_RATIONS_MS, tokens: conn.frameTokens, at: now })
+    const rate = conn.app.limits.framesPerSecond
+    this.#marks.set(address, { until: now + SHORT_RATIONS_MS, tokens: conn.frameTokens, at: now, rate })
     if (this.#marks.size > MAX_ADDRESSES) this.#marks.delete(this.#marks.keys().next().value as string)
+  }
+
+  /** Whole seconds until the address's debt is paid; 0 when it has none. */
+  retryAfter (address: string, now: number): number {
+    const mark = this.#marks.get(address)
+    if (mark === undefined || mark.until <= now) return 0
+    const tokens = refilledTokens(mark.tokens, mark.at, mark.rate, now, mark.rate)
+    return tokens >= 0 ? 0 : Math.ceil(-tokens / mark.rate)
   }
 
   /** Starts `conn`'s frame budget where the address's closed connection left off, when the address is marked. */

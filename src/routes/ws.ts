@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { App } from '../apps/app-store.js'
 import type { AppRegistry } from '../apps/registry.js'
@@ -15,7 +15,7 @@ import { WireError, type WireErrorSpec } from '../protocol/wire-errors.js'
 import { Connection, refuseSocket } from '../hub/connection.js'
 import type { Heartbeat } from '../hub/heartbeat.js'
 import type { Hub } from '../hub/hub.js'
-import { WebsocketPayloadError } from '../errors.js'
+import { RateLimitedError, WebsocketPayloadError } from '../errors.js'
 import { admitFrame, ShortRations } from '../hub/frame-budget.js'
 import { receiveFrame } from '../hub/inbound.js'
 import { startAuthDeadline } from '../hub/users.js'
@@ -240,9 +240,25 @@ export function registerWsRoutes (fastify: FastifyInstance, ctx: WsContext): voi
     })
   }
   // With an app store, a key that is neither static nor cached is looked up before the upgrade completes.
-  const preValidation = ctx.apps.dynamic ? lookupKey(ctx) : undefined
+  const preValidation = [...ctx.rations === undefined ? [] : [refuseInDebt(ctx.rations, ctx)], ...ctx.apps.dynamic ? [lookupKey(ctx)] : []]
   for (const path of ['/app/:key', '/apps/:key']) {
-    fastify.get(path, { websocket: true, ...(preValidation === undefined ? {} : { preValidation }) }, handler)
+    fastify.get(path, { websocket: true, ...(preValidation.length === 0 ? {} : { preValidation }) }, handler)
+  }
+}
+
+/**
+ * An upgrade from an address still in debt after a frame-budget close (hub/frame-budget.ts) is answered with
+ * HTTP 429 and `Retry-After` instead of being made: no handshake, no connection, no frames to read and drop.
+ */
+function refuseInDebt (rations: ShortRations, ctx: WsContext) {
+  return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const wait = rations.retryAfter(req.ip, ctx.heartbeat.now)
+    if (wait === 0) {
+      done()
+      return
+    }
+    void reply.header('retry-after', String(wait))
+      .send(new RateLimitedError(`This address was closed for its frame budget; reconnect in ${wait} s`))
   }
 }
 
