@@ -31,6 +31,8 @@ export const AppDisabledError = refusal('FST_BROADCASTT_APP_DISABLED', 'App %s i
 export const RouteNotFoundError = refusal('FST_BROADCASTT_NOT_FOUND', 'Route %s %s not found', 404)
 export const BodyTooLargeError = refusal('FST_BROADCASTT_BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413)
 export const RateLimitedError = refusal('FST_BROADCASTT_RATE_LIMITED', '%s', 429)
+/** The standalone server's answer to a request target longer than it serves (src/cli/server.ts). */
+export const UriTooLongError = refusal('FST_BROADCASTT_URI_TOO_LONG', 'The request target is %s bytes; the limit is %s', 414)
 export const ShuttingDownError = refusal('FST_BROADCASTT_SHUTTING_DOWN', 'The server is shutting down; retry on another node', 503)
 /** A cluster-wide query or presence join while the Redis adapter cannot reach Redis (docs/scaling.md). */
 export const ClusterUnavailableError = createError('FST_BROADCASTT_CLUSTER_UNAVAILABLE',

@@ -4,9 +4,12 @@
  * drain. `GET /metrics` is served on the main port, or on `metricsPort` (same host) by a second, bare
  * Fastify instance that is closed with the main one.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import broadcastt from '../index.js'
 import type { ServerConfig } from '../config/load.js'
+import { UriTooLongError } from '../errors.js'
 import { lazyChildLogger, loggerOptions, logRequest } from './logger.js'
 
 export interface Standalone {
@@ -20,6 +23,33 @@ export interface Standalone {
 
 /** Route parameters up to this length: channel names (200 characters, §9) and user ids fit. */
 const MAX_PARAM_LENGTH = 1000
+
+/**
+ * Longest request target served. Every request of ours fits (a signed query is refused over 4 KB anyway);
+ * a longer one is answered 414 before Fastify routes it, since routing scans and parses the whole target:
+ * a flood of 14 KB targets cost more there than everything else the server did for them.
+ */
+const MAX_URL_BYTES = 8192
+
+/** The HTTP server of the standalone server (TLS when configured), refusing over-long request targets first. */
+function serverFactory (tls: ServerConfig['tls']) {
+  return (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const guarded = (req: IncomingMessage, res: ServerResponse): void => {
+      const length = req.url?.length ?? 0
+      if (length <= MAX_URL_BYTES) {
+        handler(req, res)
+        return
+      }
+      const error = new UriTooLongError(length, MAX_URL_BYTES)
+      const body = JSON.stringify({ statusCode: error.statusCode, code: error.code, error: 'URI Too Long', message: error.message })
+      res.writeHead(414, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body)
+    }
+    // Fastify's own defaults (72 s keep-alive, no request timeout), which it applies only to servers it makes.
+    const server = tls === undefined ? createServer(guarded) : createTlsServer(tls, guarded)
+    server.keepAliveTimeout = 72_000
+    return server
+  }
+}
 
 function banner (config: ServerConfig, url: string, metricsUrl: string | undefined): string {
   const { prefix } = config.options
@@ -55,7 +85,7 @@ async function metricsServer (app: FastifyInstance, config: ServerConfig, port: 
 export async function startStandalone (config: ServerConfig): Promise<Standalone> {
   const app = Fastify({
     // TLS: https:// and wss:// on the one port (BROADCASTT_TLS_CERT / --tls-cert and the key).
-    https: config.tls ?? null,
+    serverFactory: serverFactory(config.tls),
     logger: loggerOptions(config.logLevel, config.logFormat),
     childLoggerFactory: lazyChildLogger,
     // Fastify's two lines per request are off; `logRequest` writes one at debug.
@@ -73,6 +103,8 @@ export async function startStandalone (config: ServerConfig): Promise<Standalone
     // Load balancers probe `GET /` (soketi answers it with 200): the server owns the host, so answer it too.
     app.get('/', async (_request, reply) => await reply.type('text/plain; charset=utf-8').send('OK'))
     url = await app.listen({ port: config.port, host: config.host })
+    // Fastify names the scheme from its `https` option, which serverFactory replaces.
+    if (config.tls !== undefined) url = url.replace(/^http:/, 'https:')
   } catch (err) {
     await app.close().catch(() => {})
     throw err

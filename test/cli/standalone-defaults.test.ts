@@ -47,3 +47,19 @@ t.test('the 101st connection from one address is refused by a standalone server 
   t.equal((await client.closed).code, 4100)
   for (const { client } of opened) client.ws.terminate()
 })
+
+t.test('a request target over 8 KB is answered 414 before routing; a long query under it still reaches the gate', async (t) => {
+  const config = loadConfig([], { PORT: '0', LOG_LEVEL: 'silent' })
+  const server = await startStandalone({ ...config, port: 0 })
+  t.teardown(() => server.close())
+  const app = config.options.apps[0]?.id ?? ''
+  const long = await fetch(`${server.url}/apps/${app}/channels?${'k&'.repeat(7000)}`)
+  t.equal(long.status, 414)
+  t.same(await long.json(), {
+    statusCode: 414, code: 'FST_BROADCASTT_URI_TOO_LONG', error: 'URI Too Long', message: `The request target is ${16 + app.length + 14_000} bytes; the limit is 8192`
+  })
+  const under = await fetch(`${server.url}/apps/${app}/channels?${'k&'.repeat(3000)}`)
+  t.equal(under.status, 400, 'a query over the signed request\'s 4 KB is the gate\'s refusal')
+  t.match(await under.json(), { code: 'FST_BROADCASTT_INVALID_REQUEST' })
+  t.equal((await fetch(`${server.url}/health`)).status, 200, 'and the server serves on')
+})
