@@ -81,6 +81,7 @@ function admit (ctx: WsContext, key: string, app: App | undefined, req: FastifyR
 function admitInbound (ctx: WsContext, socket: TrackedSocket, conn: Connection): boolean {
   if (admitFrame(conn, ctx.heartbeat.now)) return true
   const ip = socket[kIp]
+  // Only a frame of an open connection is taken: closed now, it was closed by this frame, for its budget.
   if (!conn.open && ip !== undefined) ctx.rations?.mark(ip, conn, ctx.heartbeat.now)
   return false
 }
@@ -112,6 +113,7 @@ function socketHandlers (ctx: WsContext) {
     /** An RFC 6455 ping: ws answers it by itself, but it is a frame of the client's and takes from its budget. */
     ping (this: TrackedSocket): void {
       const conn = this[kConnection] as Connection // set before the listener is added
+      if (!conn.open) return
       ctx.heartbeat.touch(conn)
       admitInbound(ctx, this, conn)
     },
