@@ -4,7 +4,7 @@
  * drain. `GET /metrics` is served on the main port, or on `metricsPort` (same host) by a second, bare
  * Fastify instance that is closed with the main one.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import broadcastt from '../index.js'
@@ -41,8 +41,9 @@ function serverFactory (tls: ServerConfig['tls']) {
         return
       }
       const error = new UriTooLongError(length, MAX_URL_BYTES)
-      const body = JSON.stringify({ statusCode: error.statusCode, code: error.code, error: 'URI Too Long', message: error.message })
-      res.writeHead(414, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body)
+      const status = error.statusCode as number // set by its definition in src/errors.ts
+      const body = JSON.stringify({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message })
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body)
     }
     // Fastify's own defaults (72 s keep-alive, no request timeout), which it applies only to servers it makes.
     const server = tls === undefined ? createServer(guarded) : createTlsServer(tls, guarded)

@@ -3,7 +3,7 @@
  * between nodes into the frames of each dialect, once per message (not once per subscriber).
  */
 import type { EventMessage, MemberMessage } from '../adapters/adapter.js'
-import { encodeChannelEvent, encodeDialectEvent, type ChannelFrames } from '../protocol/codec.js'
+import { encodeChannelEvent, encodeDialectEvent, encodeDialectPayload, type ChannelFrames } from '../protocol/codec.js'
 import { DIALECTS } from '../protocol/dialect.js'
 import { SUBSCRIPTION_COUNT_EVENT } from './subscription-counts.js'
 
@@ -12,10 +12,7 @@ export function eventFrames (message: EventMessage): ChannelFrames {
   // The subscription count travels under its Pusher name and is framed in each dialect's own (an event of
   // that name from elsewhere, a backend's, keeps its data as sent).
   if (message.name === SUBSCRIPTION_COUNT_EVENT && message.json === undefined) {
-    return {
-      broadcastt: JSON.stringify({ event: DIALECTS.broadcastt.subscriptionCount, channel: message.channel, data: message.data }),
-      pusher: JSON.stringify({ event: DIALECTS.pusher.subscriptionCount, channel: message.channel, data: message.data })
-    }
+    return encodeDialectPayload('subscriptionCount', message.channel, message.data)
   }
   const data = { text: message.data, json: message.json ?? message.data }
   return encodeChannelEvent(message.name, message.channel, data,

@@ -11,10 +11,11 @@
 import type { App } from '../apps/app-store.js'
 import type { Clock } from '../options.js'
 import { channelType } from '../protocol/channel-name.js'
+import { DIALECTS } from '../protocol/dialect.js'
 import type { Hub } from './hub.js'
 
 /** The event name as it travels between nodes; each node frames it per dialect (`frames.ts`). */
-export const SUBSCRIPTION_COUNT_EVENT = 'pusher_internal:subscription_count'
+export const SUBSCRIPTION_COUNT_EVENT = DIALECTS.pusher.subscriptionCount
 
 export class SubscriptionCounts {
   readonly #dirty = new Map<string, { appId: string, channel: string }>()

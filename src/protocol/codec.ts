@@ -100,7 +100,11 @@ export type DialectEvent = Exclude<keyof Dialect, 'name'>
  * serialized once, only the event name differs.
  */
 export function encodeDialectEvent (event: DialectEvent, channel: string, data: unknown): ChannelFrames {
-  const payload = JSON.stringify(data ?? {})
+  return encodeDialectPayload(event, channel, JSON.stringify(data ?? {}))
+}
+
+/** `encodeDialectEvent` for data that is already a JSON string (an event that came from another node). */
+export function encodeDialectPayload (event: DialectEvent, channel: string, payload: string): ChannelFrames {
   return {
     broadcastt: JSON.stringify({ event: DIALECTS.broadcastt[event], channel, data: payload }),
     pusher: JSON.stringify({ event: DIALECTS.pusher[event], channel, data: payload })

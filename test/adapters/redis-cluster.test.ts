@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import { RedisAdapter } from '../../src/adapters/redis.js'
 import { RedisKeys } from '../../src/adapters/redis-keys.js'
 import { CLUSTER_NODES, clusterAdapter, clusterPrefix, ensureCluster, testCluster } from '../helpers/redis-cluster.js'
+import { scanKeys } from '../helpers/redis.js'
 import { adapterSuite, RecordingNode } from './adapter-suite.js'
 
 await ensureCluster()
@@ -32,15 +33,7 @@ t.test('every key of one app + channel lies in one slot, every key of one app in
   await adapter.addUserConnection('a', 'u', '1.1')
   t.ok(await adapter.addConnection('a', 10))
   t.ok(await adapter.takeTokens('a', 'events', 100, 1))
-  const keys: string[] = []
-  for (const node of cluster.nodes('master')) {
-    let cursor = '0'
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      keys.push(...found)
-    } while (cursor !== '0')
-  }
+  const keys = (await Promise.all(cluster.nodes('master').map(async (node) => await scanKeys(node, prefix)))).flat()
   const slotOf = async (key: string): Promise<number> => Number(await cluster.cluster('KEYSLOT', key))
   const layout = new RedisKeys(prefix)
   const channelSlot = await slotOf(layout.channel('a', 'presence-room'))

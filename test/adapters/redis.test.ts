@@ -1,8 +1,7 @@
 /** The adapter conformance suite against real Redis: nodes of one cluster share a key prefix. */
 import t from 'tap'
 import { HoldingProxy } from '../helpers/holding-proxy.js'
-import type { Redis } from 'ioredis'
-import { redisAdapter, REDIS_URL, testPrefix, testRedis } from '../helpers/redis.js'
+import { redisAdapter, REDIS_URL, scanKeys, testPrefix, testRedis } from '../helpers/redis.js'
 import { adapterSuite, RecordingNode } from './adapter-suite.js'
 
 adapterSuite(t, async (t) => {
@@ -105,14 +104,3 @@ t.test('a counter that expired restarts above every number it gave', async (t) =
   t.ok(cached !== undefined && cached.event.seq > other.seq && Number.isSafeInteger(cached.event.seq),
     'a cached event carries the number exactly (no exponent in its JSON)')
 })
-
-async function scanKeys (redis: Redis, prefix: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
-}

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
 import { RedisAdapter } from '../../src/adapters/redis.js'
 import type { RedisAdapterOptions } from '../../src/adapters/redis-options.js'
+import { scanKeys } from './redis.js'
 
 export const CLUSTER_NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003')
   .split(',').map((part) => {
@@ -58,13 +59,8 @@ export async function deleteClusterKeys (nodes: ReadonlyArray<{ host: string, po
   try {
     await cluster.connect()
     await Promise.all(cluster.nodes('master').map(async (node) => {
-      let cursor = '0'
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-        cursor = next
-        // one key per DEL: the keys of one scan page lie in many slots
-        await Promise.all(keys.map(async (key) => await node.del(key)))
-      } while (cursor !== '0')
+      // one key per DEL: the keys of one primary lie in many slots
+      await Promise.all((await scanKeys(node, prefix)).map(async (key) => await node.del(key)))
     }))
   } catch {
     // a test may have stopped its own cluster already

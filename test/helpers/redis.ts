@@ -18,16 +18,24 @@ export function testPrefix (t: Teardown, url = REDIS_URL): string {
   return prefix
 }
 
+/** Every key of one server (a single Redis, or one primary of a cluster) that starts with `prefix`. */
+export async function scanKeys (client: Redis, prefix: string): Promise<string[]> {
+  const out: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    out.push(...keys)
+  } while (cursor !== '0')
+  return out
+}
+
 export async function deleteKeys (url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await client.connect()
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-      cursor = next
-      if (keys.length > 0) await client.del(...keys)
-    } while (cursor !== '0')
+    const keys = await scanKeys(client, prefix)
+    if (keys.length > 0) await client.del(...keys)
   } catch {
     // the test's own Redis may be gone already (the restart test stops it)
   } finally {

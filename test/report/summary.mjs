@@ -32,11 +32,12 @@ async function folders () {
   console.log(`  ${'all'.padEnd(26)} ${t.lines.pct.toFixed(2).padStart(7)}  ${t.branches.pct.toFixed(2).padStart(7)}  ${t.functions.pct.toFixed(2).padStart(7)}`)
 }
 
-async function * walk (dir) {
+/** The files under `dir` whose names end with `suffix`. */
+async function * walk (dir, suffix) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) yield * walk(path)
-    else if (entry.name.endsWith('.tap')) yield path
+    if (entry.isDirectory()) yield * walk(path, suffix)
+    else if (entry.name.endsWith(suffix)) yield path
   }
 }
 
@@ -44,7 +45,7 @@ async function slowest () {
   const dir = join(ROOT, '.tap/test-results')
   const since = (await stat(join(ROOT, '.tap/report/coverage-summary.json'))).mtimeMs - 30 * 60_000
   const times = []
-  for await (const file of walk(dir)) {
+  for await (const file of walk(dir, '.tap')) {
     if ((await stat(file)).mtimeMs < since) continue
     const text = await readFile(file, 'utf8')
     const all = [...text.matchAll(/^# time=([\d.]+)ms$/gm)]
@@ -56,14 +57,6 @@ async function slowest () {
   for (const { file, ms } of times.slice(0, 10)) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
 }
 
-async function * sources (dir) {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) yield * sources(path)
-    else if (entry.name.endsWith('.ts')) yield path
-  }
-}
-
 /**
  * V8 reports only files that were loaded: a src/ file no test loads would be missing, not counted as 0 %.
  * Files whose compiled output is empty (types only) have nothing to cover; any other missing file fails.
@@ -71,7 +64,7 @@ async function * sources (dir) {
 async function unloaded () {
   const summary = JSON.parse(await readFile(join(ROOT, '.tap/report/coverage-summary.json'), 'utf8'))
   const missing = []
-  for await (const file of sources(join(ROOT, 'src'))) {
+  for await (const file of walk(join(ROOT, 'src'), '.ts')) {
     if (summary[file] !== undefined) continue
     const { code } = transformSync(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', legalComments: 'none' })
     if (code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').replace(/export\s*\{\s*\};?/g, '').trim() !== '') missing.push(relative(ROOT, file))
